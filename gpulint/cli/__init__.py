@@ -1,0 +1,40 @@
+"""Command line entry point. `main(argv) -> int` so tests call it directly (pre-commit style).
+
+`gpulint --version` answers before typer, rich or the engine are imported, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional, Sequence
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        from gpulint import __version__
+
+        print(f"gpulint {__version__}")
+        return EXIT_OK
+    import click
+
+    from gpulint.cli.app import build_command
+
+    command = build_command()
+    try:
+        value = command.main(args=args, prog_name="gpulint", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        return int(stop.exit_code or 0)
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        return EXIT_USAGE
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return value if isinstance(value, int) else EXIT_OK
