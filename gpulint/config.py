@@ -111,9 +111,9 @@ def load_config(path: Optional[Path]) -> Config:
 
 
 def _read_yaml(path: Path):
-    from gpulint.load import load_yaml_file_documents
+    from gpulint.load import read_yaml_documents
 
-    documents, errors = load_yaml_file_documents(str(path))
+    documents, errors = read_yaml_documents(str(path))
     if errors:
         raise ConfigError(str(errors[0]))
     if not documents:

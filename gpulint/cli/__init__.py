@@ -18,19 +18,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         print(f"gpulint {__version__}")
         return EXIT_OK
-    import click
+    from gpulint.cli.app import build_command, click_exceptions
 
-    from gpulint.cli.app import build_command
+    exceptions = click_exceptions()
 
     command = build_command()
     try:
         value = command.main(args=args, prog_name="gpulint", standalone_mode=False)
-    except click.exceptions.Exit as stop:
+    except exceptions.Exit as stop:
         return int(stop.exit_code or 0)
-    except click.exceptions.Abort:
+    except exceptions.Abort:
         print("Aborted.", file=sys.stderr)
         return EXIT_USAGE
-    except click.ClickException as error:
+    except exceptions.ClickException as error:
         error.show()
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -37,10 +37,20 @@ def build_app() -> typer.Typer:
                                           help="Print the version and exit.")) -> None:
         """gpulint command line."""
 
-    from gpulint.cli import check
+    from gpulint.cli import check, test
 
     check.register(app)
+    test.register(app)
     return app
+
+
+def click_exceptions():
+    """click's exception module: a dependency of older typer releases, vendored by newer ones."""
+    try:
+        from click import exceptions
+    except ImportError:  # typer >= 0.22 vendors click as typer._click
+        from typer._click import exceptions
+    return exceptions
 
 
 def build_command():

@@ -34,6 +34,11 @@ class ResourceIndex:
         group = split_api_version(api_version)[0]
         return self._objects.get((group, resource), {}).get((namespace or "", name))
 
+    def all_of(self, api_version: str, resource: str) -> list[dict]:
+        """Every object of a resource type, all namespaces (ValidatingAdmissionPolicy params)."""
+        group = split_api_version(api_version)[0]
+        return [obj for _, obj in sorted(self._objects.get((group, resource), {}).items())]
+
     def list(self, api_version: str, resource: str, namespace: str) -> list[dict]:
         group = split_api_version(api_version)[0]
         bucket = self._objects.get((group, resource), {})

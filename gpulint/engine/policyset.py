@@ -7,6 +7,7 @@ from typing import Optional
 
 from gpulint.engine.cel import CelEnvironment
 from gpulint.engine.policyinfo import PolicyError
+from gpulint.engine.vap import ValidatingAdmissionPolicy, attach_bindings, is_vap
 from gpulint.engine.vpol import VPOL_GROUP, VPOL_KINDS, ValidatingPolicy
 from gpulint.load.model import LoadError, Resource
 
@@ -17,7 +18,8 @@ LEGACY_GROUP = "kyverno.io"
 def is_policy(resource: Resource) -> bool:
     group = resource.api_version.partition("/")[0]
     return ((group == VPOL_GROUP and resource.kind in VPOL_KINDS)
-            or (group == LEGACY_GROUP and resource.kind in LEGACY_KINDS))
+            or (group == LEGACY_GROUP and resource.kind in LEGACY_KINDS)
+            or is_vap(resource.api_version, resource.kind))
 
 
 @dataclass
@@ -67,11 +69,15 @@ def compile_policies(resources: list[Resource], env: CelEnvironment, *,
             continue
         result.policies.append(policy)
         result.sources[id(policy)] = resource
+    attach_bindings(result.policies, resources)
     return result
 
 
 def _compile_one(resource: Resource, env: CelEnvironment, exceptions: list[dict], legacy_env):
     position = resource.locate(())
+    if is_vap(resource.api_version, resource.kind):
+        k8s_env = legacy_env or CelEnvironment("k8s", context=getattr(env, "context", None))
+        return ValidatingAdmissionPolicy(resource.obj, k8s_env, resource.file, position.line)
     if resource.kind in VPOL_KINDS:
         policy = ValidatingPolicy(resource.obj, env, resource.file, position.line)
         from gpulint.engine.exceptions_cel import CelExceptionSet

@@ -44,6 +44,7 @@ class SourceDocument:
     text: str  # the document's text, used to resolve positions lazily
     is_json: bool = False
     template: Optional[str] = None  # helm chart template from a "# Source:" comment
+    part: int = 0  # which document of `text` this is (0 unless the text could not be split further)
     _locator: Optional[Callable[[Path], Position]] = field(default=None, repr=False)
 
     def locate(self, path: Sequence[Any]) -> Position:

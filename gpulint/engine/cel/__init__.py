@@ -1,0 +1,53 @@
+"""CEL layer: compile and evaluate Kyverno / Kubernetes CEL expressions offline.
+
+Public API::
+
+    from gpulint.engine.cel import (CelEnvironment, CelProgram, OfflineContext, HttpResponse,
+                                    CelCompileError, CelEvalError, ints_to_floats)
+
+    env = CelEnvironment("vpol", context=OfflineContext(...))      # or "k8s" (VAP, legacy validate.cel)
+    prog = env.compile("object.spec.replicas <= 8", variables=[("ctrs", "object.spec.containers")],
+                       expect="bool")                               # cached per (expr, variables, expect, namespace)
+    act = env.activation(object=obj, oldObject=None, request=req, namespaceObject=ns)   # once per resource
+    prog.evaluate(act)   # -> plain Python value, or raises CelEvalError("no such key: foo")
+
+* ``CelEnvironment(flavor, *, params=False, context=None)``
+    - ``"vpol"``: Kubernetes base libraries + Kyverno libraries (resource, http, image,
+      globalContext, json, yaml, time, hash, listObjToMap, math.round, gzip,
+      parseServiceAccount, random); variables object, oldObject, request,
+      namespaceObject, exceptions, and policy ``variables``.
+    - ``"k8s"``: Kubernetes base libraries only; variables object, oldObject, request,
+      namespaceObject, authorizer (declared; any use errors "authorizer requires a
+      cluster"), params iff ``params=True``.
+    - ``env.context`` may be replaced between runs (library calls read it at call time).
+* ``env.compile(expression, *, variables=(), expect=None, namespace=None) -> CelProgram``
+    - ``variables``: the policy's (name, expression) pairs in order; ``variables.x`` is
+      inlined (lazy + statically typed like Kyverno); forward references ->
+      CelCompileError("undefined field 'x'").
+    - ``expect``: "bool" | "string" | "string_or_null" | None; the *static* type must
+      match exactly (a ``dyn`` result is rejected for "bool", as in Kyverno).
+    - ``namespace``: a NamespacedValidatingPolicy's namespace (short ``resource.get``
+      / ``resource.list`` forms use it).
+    - raises CelCompileError(reason) — e.g. "output is expected to be of type bool";
+      the caller builds the Kyverno field path message around it.
+* ``env.check_variables(variables, namespace=None) -> [(index, CelCompileError)]``
+* ``env.activation(*, object, oldObject, request, namespaceObject, params, exceptions)``
+* ``CelProgram.evaluate(activation)``; attributes ``expression``, ``source`` (text
+  given to cel-cpp after rewriting) and ``return_type`` (cel-go style name).
+* ``ints_to_floats(obj)``: recursive copy with ints as floats (what ``kyverno test``/
+  ``apply`` do to resources, fact sheet §2.3); never applied implicitly.
+
+Bounds: cel-cpp stops any expression after 10,000 comprehension iterations
+(CelEvalError "operation cancelled: actual cost limit exceeded ..."); all regex
+matching (``matches``, ``find``, ``findAll``, ``regex.*``) runs on RE2 (linear time,
+no backreferences/lookarounds, like Go); YAML/JSON parsing is capped at 1e6 nodes
+(alias bombs); quantity exponents/lengths are capped. Nothing reaches the network
+or a cluster: resource/http/image data only come from the OfflineContext.
+"""
+
+from .env import CelEnvironment, CelProgram, HttpResponse, OfflineContext
+from .errors import CelCompileError, CelEvalError
+from .values import ints_to_floats
+
+__all__ = ["CelEnvironment", "CelProgram", "OfflineContext", "HttpResponse", "CelCompileError", "CelEvalError",
+           "ints_to_floats"]
