@@ -20,17 +20,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_OK
     from gpulint.cli.app import build_command, click_exceptions
 
-    exceptions = click_exceptions()
+    exit_, abort, click_exception = click_exceptions()
 
     command = build_command()
     try:
         value = command.main(args=args, prog_name="gpulint", standalone_mode=False)
-    except exceptions.Exit as stop:
+    except exit_ as stop:
         return int(stop.exit_code or 0)
-    except exceptions.Abort:
+    except abort:
         print("Aborted.", file=sys.stderr)
         return EXIT_USAGE
-    except exceptions.ClickException as error:
+    except click_exception as error:
         error.show()
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -45,12 +45,13 @@ def build_app() -> typer.Typer:
 
 
 def click_exceptions():
-    """click's exception module: a dependency of older typer releases, vendored by newer ones."""
+    """(Exit, Abort, ClickException) for the click that typer runs on: a dependency of older typer
+    releases, vendored as typer._click by newer ones."""
     try:
-        from click import exceptions
-    except ImportError:  # typer >= 0.22 vendors click as typer._click
-        from typer._click import exceptions
-    return exceptions
+        from click.exceptions import ClickException
+    except ImportError:
+        from typer._click.exceptions import ClickException
+    return typer.Exit, typer.Abort, ClickException
 
 
 def build_command():
