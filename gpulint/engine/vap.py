@@ -68,8 +68,7 @@ class _Validation:
 class VapOutcome:
     status: str  # pass | fail | error | skip
     message: str
-    binding: str = ""
-    properties: dict = field(default_factory=dict)
+    properties: dict = field(default_factory=dict)  # `binding`: the binding that decided
 
 
 class ValidatingAdmissionPolicy:
@@ -136,7 +135,6 @@ class ValidatingAdmissionPolicy:
         create = Request(req.group, req.version, req.kind, req.resource, req.namespace, req.name, "CREATE",
                          req.subresource, req.namespaced, req.labels)
         request = engine.request_object(create, subject.obj)
-        request["oldObject"] = None
         params = getattr(engine, "vap_params", None)
         if params is None:
             lookup = getattr(engine, "lookup", None)
@@ -144,9 +142,8 @@ class ValidatingAdmissionPolicy:
         outcome = self.evaluate(create, subject.obj, request, options.namespace_labels, params)
         if outcome is None:
             return []
-        properties = dict(outcome.properties)
-        return [make_result(self.info, self.name, outcome.status, outcome.message, subject, None, properties,
-                            outcome.status != "skip")]
+        return [make_result(self.info, self.name, outcome.status, outcome.message, subject, None,
+                            outcome.properties, outcome.status != "skip")]
 
     def evaluate(self, req: Request, obj: dict, request: dict, namespace_labels, params: list) -> Optional[VapOutcome]:
         """The outcome for one request, or None when neither the policy nor a binding matches."""
@@ -167,8 +164,7 @@ class ValidatingAdmissionPolicy:
             if isinstance(match, dict) and not constraints_match(match, req, labels_of):
                 continue
             bound = self._decide(obj, request, namespace_object, self._select_params(spec.get("paramRef"), params))
-            bound.binding = str((binding.get("metadata") or {}).get("name", ""))
-            bound.properties["binding"] = bound.binding
+            bound.properties["binding"] = str((binding.get("metadata") or {}).get("name", ""))
             outcome = bound  # the last matching binding wins (Kyverno CLI)
         return outcome
 

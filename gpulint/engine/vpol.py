@@ -72,7 +72,8 @@ class ValidatingPolicy:
         if not isinstance(expression, str):
             raise PolicyError(f"failed to compile policy {self.name} ({where}: Required value)", _where_path(where))
         try:
-            return self.env.compile(expression, variables=variables, expect=expect)
+            return self.env.compile(expression, variables=variables, expect=expect,
+                                    namespace=self.namespace or None)
         except CelCompileError as error:
             detail = str(error)
             if "expected to be of type" in detail or "output is expected" in detail:
@@ -88,9 +89,11 @@ class ValidatingPolicy:
                 raise PolicyError(f"failed to compile policy {self.name} (spec.variables[{index}].name: Required value)",
                                   ("spec", "variables", index))
             variables.append((variable["name"], variable.get("expression", "")))
-        # Compile each variable on its own too, so a broken variable is reported even if unused.
-        for index, (var_name, expression) in enumerate(variables):
-            self._compile(expression, variables[:index], None, f"spec.variables[{index}].expression")
+        # Kyverno compiles every variable, used or not: a broken unused variable is still an error.
+        for index, error in self.env.check_variables(variables, namespace=self.namespace or None):
+            expression = variables[index][1]
+            raise PolicyError(f"failed to compile policy {self.name} (spec.variables[{index}].expression: "
+                              f'Invalid value: "{expression}": {error})', ("spec", "variables", index))
         conditions = []
         for index, condition in enumerate(spec.get("matchConditions") or ()):
             condition = condition if isinstance(condition, dict) else {}
@@ -142,6 +145,10 @@ class ValidatingPolicy:
                 continue
             responses.append(self._evaluate_variant(variant, activation_for))
         return responses
+
+    def evaluate_json(self, activation_for) -> VpolResponse:
+        """evaluation.mode JSON (1.7): no matching; the activation's `object` is the payload."""
+        return self._evaluate_variant(self.variants[0], activation_for)
 
     def _evaluate_variant(self, variant: _Variant, activation_for) -> VpolResponse:
         allowed = None

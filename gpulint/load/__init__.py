@@ -10,10 +10,10 @@ Public surface:
 This package must not import gpulint.engine, gpulint.report or gpulint.cli.
 """
 
-from gpulint.load.discover import MAX_FILE_BYTES, load_paths, read_yaml_documents
+from gpulint.load.discover import load_paths, read_yaml_documents
 from gpulint.load.documents import load_text, parse_documents
+from gpulint.load.limits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_FILE_BYTES
 from gpulint.load.model import LoadError, LoadResult, Position, Resource, SourceDocument
-from gpulint.load.yamlio import MAX_ALIAS_NODES, MAX_DEPTH
 
 __all__ = [
     "MAX_ALIAS_NODES",

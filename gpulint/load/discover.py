@@ -10,9 +10,9 @@ from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional, Sequence, TextIO
 
 from gpulint.load.documents import TextError, add_text, decode, parse_documents
+from gpulint.load.limits import MAX_FILE_BYTES
 from gpulint.load.model import LoadError, LoadResult, SourceDocument
 
-MAX_FILE_BYTES = 100 * 1024 * 1024  # larger inputs are refused without being read
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRS = frozenset({"vendor", "node_modules"})  # besides hidden ones (.git, .terraform, ...)
 STDIN = "<stdin>"
@@ -31,8 +31,6 @@ def read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise ReadError("is a directory")
             if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
                 raise ReadError(_too_large())
             data = handle.read(MAX_FILE_BYTES + 1)  # also bounds pipes and files that grow
@@ -51,14 +49,9 @@ def _too_large() -> str:
     return f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"
 
 
-def read_text(path: str) -> str:
-    """The decoded text of a file; ReadError or TextError (documents.TextError) when it cannot be had."""
-    return decode(read_bytes(path))
-
-
 def _read_stdin(stream: Optional[TextIO]) -> str:
     stream = sys.stdin if stream is None else stream
-    if stream is None:
+    if stream is None:  # no standard input at all
         return ""
     raw = getattr(stream, "buffer", None)
     try:
@@ -77,6 +70,20 @@ def _read_stdin(stream: Optional[TextIO]) -> str:
     return text
 
 
+def read_input(path: str, stdin: Optional[TextIO] = None) -> str | LoadError:
+    """The text of a file, or of standard input for `-`; a LoadError when it cannot be read as text."""
+    try:
+        return _read_stdin(stdin) if path == "-" else decode(read_bytes(path))
+    except ReadError as exc:
+        return LoadError(_display(path), 1, 1, str(exc))
+    except TextError as exc:
+        return LoadError(_display(path), exc.line, exc.column, exc.message)
+
+
+def _display(path: str) -> str:
+    return STDIN if path == "-" else path
+
+
 def read_yaml_documents(path: str) -> tuple[list[tuple[SourceDocument, Any]], list[LoadError]]:
     """Every non-empty document of a YAML or JSON file (`-` for stdin) as (SourceDocument, data).
 
@@ -86,14 +93,10 @@ def read_yaml_documents(path: str) -> tuple[list[tuple[SourceDocument, Any]], li
     ends in `.json`. Read and syntax errors come back as one-line LoadErrors; a document with an error
     is left out, the others are still returned.
     """
-    file = STDIN if path == "-" else path
-    try:
-        text = _read_stdin(None) if path == "-" else read_text(path)
-    except ReadError as exc:
-        return [], [LoadError(file, 1, 1, str(exc))]
-    except TextError as exc:
-        return [], [LoadError(file, exc.line, exc.column, exc.message)]
-    return parse_documents(text, file, is_json=file.lower().endswith(".json"))
+    text = read_input(path)
+    if isinstance(text, LoadError):
+        return [], [text]
+    return parse_documents(text, _display(path), is_json=path.lower().endswith(".json"))
 
 
 def _excluded(relative: str, display: str, patterns: Sequence[str]) -> bool:
@@ -172,25 +175,18 @@ def load_paths(paths: Sequence[str], *, exclude: Sequence[str] = (), stdin: Opti
     gc.disable()  # the collector would walk the growing object graph over and over: about half the time
     try:
         for path in _inputs(paths, exclude, result.errors):
-            file = STDIN if path == "-" else path
-            try:
-                if path == "-":
-                    text = _read_stdin(stdin)
-                else:
-                    identity = _identity(path)
-                    if identity is not None:
-                        if identity in seen:
-                            continue
-                        seen.add(identity)
-                    text = read_text(path)
-            except ReadError as exc:
-                result.errors.append(LoadError(file, 1, 1, str(exc)))
+            if path != "-":
+                identity = _identity(path)
+                if identity is not None:
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
+            text = read_input(path, stdin)
+            if isinstance(text, LoadError):
+                result.errors.append(text)
                 continue
-            except TextError as exc:
-                result.errors.append(LoadError(file, exc.line, exc.column, exc.message))
-                continue
-            result.files.append(file)
-            add_text(result, text, file)
+            result.files.append(_display(path))
+            add_text(result, text, _display(path))
     finally:
         if gc_was_enabled:
             gc.enable()

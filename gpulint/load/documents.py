@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from gpulint.load import yamlio
+from gpulint.load import limits, yamlio
 from gpulint.load.model import LoadError, LoadResult, Resource, SourceDocument
 
 _BINARY_PROBE = 8192
@@ -105,9 +105,7 @@ def _content_start(text: str, start: int, end: int) -> tuple[int, str | None]:
     """Offset of a chunk's first content line (blank/comment lines and a bare `---` skipped), helm source."""
     template = None
     for offset, line in _lines(text, start, end):
-        stripped = line.strip()
-        if _is_start_marker(stripped):
-            stripped = stripped[3:].strip()
+        stripped = line[3:].strip() if _is_start_marker(line) else line.strip()
         if not stripped:
             continue
         if not stripped.startswith("#"):
@@ -128,8 +126,8 @@ def parse_documents(text: str, file: str, *, is_json: bool = False) -> tuple[lis
         return _parse_json(text, file)
     documents: list[tuple[SourceDocument, Any]] = []
     errors: list[LoadError] = []
-    deep_check = yamlio.may_be_deep(text)
-    alias_check = yamlio.may_have_aliases(text)
+    deep_check = limits.may_be_deep(text)
+    alias_check = limits.may_have_aliases(text)
     line = 1
     position = 0
     index = 0
@@ -142,7 +140,7 @@ def parse_documents(text: str, file: str, *, is_json: bool = False) -> tuple[lis
         chunk = text[content:end]
         try:
             values = yamlio.parse_yaml(chunk, deep_check=deep_check, alias_check=alias_check)
-        except yamlio.DocumentError as exc:
+        except limits.DocumentError as exc:
             errors.append(LoadError(file, line + exc.line, exc.column + 1, exc.render(line - 1)))
             index += 1
             continue
@@ -153,24 +151,29 @@ def parse_documents(text: str, file: str, *, is_json: bool = False) -> tuple[lis
     return documents, errors
 
 
-def _json_too_deep(text: str) -> int | None:
-    """Offset of the first bracket nested deeper than MAX_DEPTH, or None."""
-    if text.count("[") + text.count("{") <= yamlio.MAX_DEPTH:
-        return None
+def _too_deep(value: Any) -> bool:
+    """Whether JSON data nests collections deeper than MAX_DEPTH (iterative)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limits.MAX_DEPTH:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
+
+
+def _first_too_deep(text: str) -> tuple[int, int]:
+    """Line and column of the first bracket nested deeper than MAX_DEPTH in a JSON text."""
     depth = 0
     for match in _JSON_TOKEN.finditer(text):
         char = match.group()[0]
-        if char in "[{":
-            depth += 1
-            if depth > yamlio.MAX_DEPTH:
-                return match.start()
-        elif char in "]}":
-            depth -= 1
-    return None
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        depth += 1 if char in "[{" else -1 if char in "]}" else 0
+        if depth > limits.MAX_DEPTH:
+            offset = match.start()
+            return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+    return 1, 1
 
 
 def _parse_json(text: str, file: str) -> tuple[list[tuple[SourceDocument, Any]], list[LoadError]]:
@@ -180,15 +183,15 @@ def _parse_json(text: str, file: str) -> tuple[list[tuple[SourceDocument, Any]],
     first = len(text) - len(stripped)
     line = text.count("\n", 0, first) + 1
     body = text[text.rfind("\n", 0, first) + 1:]  # the document text starts at its first line
-    deep = _json_too_deep(text)
-    if deep is not None:
-        return [], [LoadError(file, *_line_col(text, deep), yamlio.depth_error().message)]
     try:
         value = json.loads(text)
+        too_deep = text.count("[") + text.count("{") > limits.MAX_DEPTH and _too_deep(value)
     except json.JSONDecodeError as exc:
         return [], [LoadError(file, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}")]
-    except RecursionError:
-        return [], [LoadError(file, line, 1, yamlio.depth_error().message)]
+    except RecursionError:  # json's C decoder stops at Python's recursion limit
+        too_deep = True
+    if too_deep:
+        return [], [LoadError(file, *_first_too_deep(text), limits.depth_error().message)]
     if value is None:
         return [], []
     return [(SourceDocument(file, 0, line, body, is_json=True), value)], []

@@ -18,7 +18,8 @@ from typing import Any, Callable, Optional, Union
 
 from yaml.nodes import MappingNode, SequenceNode
 
-from gpulint.load import yamlio
+from gpulint.load import goyaml, yamlio
+from gpulint.load.limits import DocumentError
 from gpulint.load.model import Position, SourceDocument
 
 # (0-based line, 0-based column, children): children is a dict for a mapping, a list for a sequence
@@ -73,10 +74,10 @@ def _yaml_children(node: Any, memo: dict[int, Any]) -> Any:
         children = {}
         for key_node, value_node in node.value:
             try:
-                name = yamlio.key_of(key_node)
-            except yamlio.DocumentError:
+                name = goyaml.key_of(key_node)
+            except DocumentError:
                 continue
-            if name is yamlio.MERGE:  # same order of precedence as the loader
+            if name is goyaml.MERGE:  # same order of precedence as the loader
                 sources = reversed(value_node.value) if value_node.__class__ is SequenceNode else [value_node]
                 for source in sources:
                     merged = _yaml_children(source, memo)

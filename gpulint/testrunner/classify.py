@@ -46,8 +46,6 @@ _RESULT_FIELDS = {
 _TEST_FIELDS = {
     "httpPayloads": "HTTP authorization payloads",
     "envoyPayloads": "Envoy authorization payloads",
-    "jsonPayloads": "JSON payloads (evaluation.mode JSON)",
-    "jsonPayload": "JSON payloads (evaluation.mode JSON)",
     "targetResources": "mutate-existing target resources",
 }
 _HTTP_CALL = re.compile(r"\bhttp\.(?:[Gg]et|[Pp]ost|[Cc]lient)\s*\(")
@@ -64,8 +62,8 @@ def policy_features(obj: dict) -> tuple[set[str], list[str]]:
         return {VAP}, []
     if kind in VPOL_KINDS:
         mode = str((spec.get("evaluation") or {}).get("mode") or "Kubernetes")
-        if mode != "Kubernetes":
-            return set(), [f"policy {name}: evaluation.mode {mode} is not evaluated offline"]
+        if mode not in ("Kubernetes", "JSON"):
+            return set(), [f"policy {name}: evaluation.mode {mode} (authorization payloads) is not evaluated offline"]
         return {VPOL}, []
     if kind not in LEGACY_KINDS:
         return set(), []

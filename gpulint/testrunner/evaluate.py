@@ -39,9 +39,12 @@ class SuiteResource:
     kind: str
     namespace: str
     name: str
+    payload: bool = False  # a JSON payload (jsonPayloads): only JSON-mode policies see it
 
     @property
     def display(self) -> str:
+        if self.payload:
+            return self.name
         parts = [self.api_version, self.kind] + ([self.namespace] if self.namespace else []) + [self.name]
         return "/".join(parts)
 
@@ -118,9 +121,36 @@ class Evaluator:
         from gpulint.engine.cel import ints_to_floats
 
         obj = ints_to_floats(resource.resource.obj)
+        if resource.payload:
+            return self._json_mode(obj)
         responses = [self._legacy(entry, resource, obj, operation) for entry in self.legacy]
         if self.cel_engine is not None:
             responses.extend(self._cel(resource, operation))
+            # JSON-mode policies also see every Kubernetes resource as raw JSON.
+            responses.extend(self._json_mode(obj))
+        return responses
+
+    def _json_mode(self, obj: dict) -> list[PolicyResponse]:
+        """evaluation.mode JSON policies: `object` is the document, every other input is null."""
+        if self.cel_engine is None:
+            return []
+        env = self.cel_engine.env
+        activations: dict = {}
+
+        def activation_for(allowed):
+            key = None if allowed is None else repr(sorted(allowed.items()))
+            if key not in activations:
+                activations[key] = env.activation(object=obj, oldObject=None, request=None, namespaceObject=None,
+                                                  exceptions=allowed or {"allowedImages": [], "allowedValues": []})
+            return activations[key]
+
+        responses = []
+        for policy in self.cel_engine.policies:
+            if not getattr(policy, "json_mode", False):
+                continue
+            answer = policy.evaluate_json(activation_for)
+            word, message = report_word(answer.status, answer.message, answer.properties, policy.info.annotations)
+            responses.append(PolicyResponse(policy.name, policy.kind, [RuleResponse(answer.rule, word, message)]))
         return responses
 
     def _legacy(self, entry: LegacyEntry, resource: SuiteResource, obj: dict, operation: Optional[str]) -> PolicyResponse:
@@ -167,17 +197,36 @@ class Evaluator:
         engine.options = RunOptions(operation=operation, floats=True, expand_pod_templates=True,
                                     namespace_labels=values.namespace_labels,
                                     namespace_object=values.namespace_object, user_info=self.inputs.user_info)
-        by_policy: dict[int, list[RuleResponse]] = {}
+        direct: dict[int, list[RuleResponse]] = {}
+        templates: dict[int, list[RuleResponse]] = {}
         for result in engine.evaluate_resource(resource.resource):
             word, message = report_word(result.result, result.message, result.properties,
                                         result.policy.annotations)
+            if result.template_path is not None and result.role:
+                message = f"{result.role}: {message}"
+            by_policy = direct if result.template_path is None else templates
             by_policy.setdefault(id(result.policy), []).append(RuleResponse(result.rule, word, message))
         responses = []
         for policy in engine.policies:
-            rules = by_policy.get(id(policy.info), [])
+            rules = direct.get(id(policy.info)) or _template_verdict(templates.get(id(policy.info), []))
             if rules or _kept_when_empty(policy):
                 responses.append(PolicyResponse(policy.name, policy.kind, rules))
         return responses
+
+
+# The worst outcome first: a workload fails when one of its pod templates fails.
+_SEVERITY = {"fail": 0, "error": 1, "warn": 2, "pass": 3, "skip": 4}
+
+
+def _template_verdict(rules: list[RuleResponse]) -> list[RuleResponse]:
+    """gpulint's pod-template expansion of a CRD, as the one response Kyverno gives a resource.
+
+    A policy that matches the CRD itself answers for it (Kyverno's view); otherwise the templates'
+    answers are folded into one, the worst of them, so a CRD is judged like any other workload.
+    """
+    if not rules:
+        return []
+    return [min(rules, key=lambda rule: _SEVERITY.get(rule.status, len(_SEVERITY)))]
 
 
 def _kept_when_empty(policy) -> bool:

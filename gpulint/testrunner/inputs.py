@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from gpulint.load import LoadError, Resource, load_paths, read_yaml_documents
+from gpulint.load import LoadError, Resource, SourceDocument, load_paths, read_yaml_documents
 
 
 class SuiteError(Exception):
@@ -38,14 +38,15 @@ def load_objects(test_dir: str, paths: Any, what: str) -> list[Resource]:
     return result.resources
 
 
-def _single_document(test_dir: str, path: Any, what: str) -> tuple[dict, str]:
+def _first_document(test_dir: str, path: Any, what: str) -> tuple[dict, str, SourceDocument]:
+    """The first document of a file (values, user info, context...): a mapping, with its origin."""
     name = full_path(test_dir, str(path))
     documents, errors = read_yaml_documents(name)
     if errors:
         raise SuiteError(f"failed to load {what}: {errors[0]}")
     if not documents or not isinstance(documents[0][1], dict):
         raise SuiteError(f"failed to load {what}: {LoadError(name, 1, 1, 'expected a YAML mapping')}")
-    return documents[0][1], name
+    return documents[0][1], name, documents[0][0]
 
 
 def _require_type_meta(data: dict, file: str, what: str) -> None:
@@ -122,7 +123,7 @@ def load_values(test: dict, test_dir: str) -> Values:
         return Values.from_data(test["values"])
     if not test.get("variables"):
         return Values()
-    data, name = _single_document(test_dir, test["variables"], "values")
+    data, name, _ = _first_document(test_dir, test["variables"], "values")
     _require_type_meta(data, name, "values")
     return Values.from_data(data)
 
@@ -132,7 +133,7 @@ def load_user_info(test: dict, test_dir: str) -> Optional[dict]:
     """{username, uid, groups, extra, roles, clusterRoles} from the test's UserInfo file, or None."""
     if not test.get("userinfo"):
         return None
-    data, name = _single_document(test_dir, test["userinfo"], "user info")
+    data, name, _ = _first_document(test_dir, test["userinfo"], "user info")
     _require_type_meta(data, name, "user info")
     info = dict(data.get("userInfo") or {})
     info["roles"] = list(data.get("roles") or [])
@@ -150,7 +151,7 @@ class Context:
 def load_context(test: dict, test_dir: str) -> Context:
     if not test.get("context"):
         return Context()
-    data, name = _single_document(test_dir, test["context"], "context")
+    data, _, _ = _first_document(test_dir, test["context"], "context")
     spec = data.get("spec") or {}
     images = {}
     for entry in as_list(spec.get("images")):
@@ -174,10 +175,9 @@ def load_cluster(test: dict, test_dir: str) -> Cluster:
         return Cluster()
     cluster = Cluster(enabled=True)
     for path in paths:
-        data, name = _single_document(test_dir, path, "cluster resources")
+        data, _, _ = _first_document(test_dir, path, "cluster resources")
         spec = data.get("spec") or {}
-        crd_dir = os.path.dirname(name)
-        for crd in load_objects(crd_dir, spec.get("crds"), "CRDs"):
+        for crd in load_objects(test_dir, spec.get("crds"), "CRDs"):  # relative to the test, as in Kyverno
             cluster.crds.append(crd.obj)
         cluster.resources.extend(r for r in as_list(spec.get("resources")) if isinstance(r, dict))
     return cluster
@@ -231,3 +231,15 @@ def cel_global_context(entries: dict) -> dict:
         root, projections = entry["data"], entry["projections"]
         out[name] = {**(root if isinstance(root, dict) else {}), **projections} if projections else root
     return out
+
+
+def load_payloads(test: dict, test_dir: str) -> list:
+    """jsonPayloads (and the deprecated jsonPayload) as resources keyed by the file name given."""
+    from gpulint.testrunner.evaluate import SuiteResource
+
+    payloads = []
+    for path in as_list(test.get("jsonPayloads")) + as_list(test.get("jsonPayload")):
+        data, _, source = _first_document(test_dir, path, "JSON payload")
+        key = os.path.normpath(str(path))
+        payloads.append(SuiteResource(key, Resource(data, source), "", "", "", key, payload=True))
+    return payloads

@@ -8,6 +8,11 @@ from typing import TextIO
 from gpulint.testrunner.model import ERRORED, PASSED, ROW_FAIL, UNSUPPORTED, RunReport, SuiteReport
 
 HEADER = ("ID", "POLICY", "RULE", "RESOURCE", "RESULT", "REASON")
+MAX_REASON = 400  # text output shortens longer reasons (compile errors quote whole expressions); JSON keeps them
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 3] + "..."
 
 
 def render_json(report: RunReport) -> str:
@@ -31,7 +36,7 @@ def _table(suite: SuiteReport, fail_only: bool) -> list[str]:
         if fail_only and row.status != ROW_FAIL:
             continue
         lines.append((str(number), row.policy, row.rule, row.display or row.resource, row.status.capitalize(),
-                      row.reason))
+                      _short(row.reason)))
     if len(lines) == 1:
         return []
     widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
@@ -49,14 +54,14 @@ def render_text(report: RunReport, stream: TextIO, *, fail_only: bool = False) -
             continue
         stream.write(f"Loading test {suite.name} ( {suite.path} ) ...\n")
         for warning in suite.warnings:
-            stream.write(f"  warning: {warning}\n")
+            stream.write(f"  warning: {_short(warning)}\n")
         if suite.status in (ERRORED, UNSUPPORTED):
-            stream.write(f"  {suite.status}: {suite.reason}\n\n")
+            stream.write(f"  {suite.status}: {_short(suite.reason)}\n\n")
             continue
         for line in _table(suite, fail_only):
             stream.write(line + "\n")
         failed = sum(1 for row in suite.rows if row.status == ROW_FAIL)
-        verdict = suite.status + (f": {suite.reason}" if suite.reason else "")
+        verdict = suite.status + (f": {_short(suite.reason)}" if suite.reason else "")
         stream.write(f"  {verdict} ({len(suite.rows) - failed} checks passed, {failed} failed)\n\n")
     summary = report.summary()
     checks = [row for suite in report.suites for row in suite.rows]

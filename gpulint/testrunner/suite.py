@@ -11,8 +11,8 @@ from gpulint.testrunner.compare import compare
 from gpulint.testrunner.discover import TestDocument
 from gpulint.testrunner.evaluate import Evaluator, LegacyEntry, SuiteInputs, suite_resources
 from gpulint.testrunner.inputs import (
-    SuiteError, api_call_mocks, cel_global_context, global_context_entries, load_cluster, load_context, load_objects, load_user_info,
-    load_values)
+    SuiteError, api_call_mocks, cel_global_context, global_context_entries, load_cluster, load_context, load_objects,
+    load_payloads, load_user_info, load_values)
 from gpulint.testrunner.model import ERRORED, FAILED, UNSUPPORTED, SuiteReport
 from gpulint.testrunner.schema import validate_test
 
@@ -94,6 +94,7 @@ def _run(test: TestDocument, report: SuiteReport, strict: bool) -> None:
 
 
 def _split_exceptions(exceptions: list) -> tuple[list[dict], list[dict]]:
+    """kyverno.io exceptions (legacy policies) and policies.kyverno.io ones (CEL); anything else is an error."""
     legacy, cel = [], []
     for resource in exceptions:
         if resource.kind == "PolicyException" and resource.api_version in LEGACY_EXCEPTION_VERSIONS:
@@ -102,14 +103,24 @@ def _split_exceptions(exceptions: list) -> tuple[list[dict], list[dict]]:
             cel.append(resource.obj)
         else:
             position = resource.locate(())
-            raise SuiteError(f"failed to load exceptions: {LoadError(resource.file, position.line, position.column, f'{resource.api_version} {resource.kind} is not a PolicyException')}")
+            error = LoadError(resource.file, position.line, position.column,
+                              f"{resource.api_version} {resource.kind} is not a PolicyException")
+            raise SuiteError(f"failed to load exceptions: {error}")
     return legacy, cel
 
 
+def _is_cel_policy(resource) -> bool:
+    from gpulint.engine.vap import is_binding, is_vap
+
+    return ((resource.kind in classify.VPOL_KINDS and resource.api_version.startswith(CEL_EXCEPTION_GROUP))
+            or is_vap(resource.api_version, resource.kind) or is_binding(resource.api_version, resource.kind))
+
+
 def _evaluate(test: TestDocument, data: dict, policies: list, report: SuiteReport, strict: bool) -> None:
+    from gpulint.engine.cel import ints_to_floats
     from gpulint.engine.kinds import KindTable
     from gpulint.engine.lookup import ResourceIndex
-    from gpulint.engine.vap import is_binding, is_vap
+    from gpulint.engine.vap import is_vap
 
     test_dir = test.directory
     values = load_values(data, test_dir)
@@ -119,33 +130,32 @@ def _evaluate(test: TestDocument, data: dict, policies: list, report: SuiteRepor
     cluster = load_cluster(data, test_dir)
     params = [r.obj for r in load_objects(test_dir, data.get("paramResources"), "param resources")]
     global_context = global_context_entries(data, test_dir)
-    resources = load_objects(test_dir, data.get("resources"), "resources")
+    kinds = KindTable()
+    for crd in cluster.crds:
+        kinds.add_crd(crd)
+    resources = suite_resources(load_objects(test_dir, data.get("resources"), "resources"), kinds, report.warnings)
+    resources += load_payloads(data, test_dir)
 
-    cel_policies = [p for p in policies if p.kind in classify.VPOL_KINDS and p.api_version.startswith("policies.kyverno.io/")
-                    or is_vap(p.api_version, p.kind) or is_binding(p.api_version, p.kind)]
+    cel_policies = [p for p in policies if _is_cel_policy(p)]
     if any(is_vap(p.api_version, p.kind) for p in cel_policies) and (legacy_exceptions or cel_exceptions):
         raise SuiteError("use of exceptions with ValidatingAdmissionPolicies is not supported")
     legacy, invalid = _compile_legacy(policies, report)
-
-    cel_engine = None
-    if any(not is_binding(p.api_version, p.kind) for p in cel_policies):
-        cel_engine = _build_cel_engine(cel_policies, cel_exceptions, context, cluster, global_context, params,
-                                       api_call_mocks(data))
-        kinds = cel_engine.kinds
-    else:
-        kinds = KindTable()
-        for crd in cluster.crds:
-            kinds.add_crd(crd)
-    suite_resources_ = suite_resources(resources, kinds, report.warnings)
-    inputs = SuiteInputs(values, user_info, legacy_exceptions, global_context={
-        name: entry["data"] for name, entry in global_context.items()}, params=params)
+    inputs = SuiteInputs(values, user_info, legacy_exceptions, params=params,
+                         global_context={name: entry["data"] for name, entry in global_context.items()})
+    # clusterResources make a fake cluster of every object of the test: lookups of both engines read it.
+    lookup = list(context.resources) + cluster.crds
     if cluster.enabled:
-        index = ResourceIndex(kinds, [r.resource.obj for r in suite_resources_] + params + cluster.resources
-                              + cluster.crds)
+        objects = [ints_to_floats(r.resource.obj) for r in resources if not r.payload]
+        objects += params + cluster.resources + cluster.crds
+        index = ResourceIndex(kinds, objects)
         inputs.cluster_get, inputs.cluster_list = index.get, index.list
-    evaluator = Evaluator(suite_resources_, legacy, cel_engine, inputs)
-    report.rows = compare(data.get("results") or [], suite_resources_, evaluator.responses, invalid,
-                          strict=strict)
+        lookup += objects
+    cel_engine = None
+    if cel_policies:
+        cel_engine = _build_cel_engine(cel_policies, cel_exceptions, lookup, context.images, global_context, params,
+                                       api_call_mocks(data))
+    evaluator = Evaluator(resources, legacy, cel_engine, inputs)
+    report.rows = compare(data.get("results") or [], resources, evaluator.responses, invalid, strict=strict)
 
 
 def _compile_legacy(policies: list, report: SuiteReport) -> tuple[list[LegacyEntry], dict[str, str]]:
@@ -170,12 +180,11 @@ def _compile_legacy(policies: list, report: SuiteReport) -> tuple[list[LegacyEnt
     return entries, invalid
 
 
-def _build_cel_engine(cel_policies: list, cel_exceptions: list, context, cluster, global_context: dict,
+def _build_cel_engine(cel_policies: list, cel_exceptions: list, lookup: list, images: dict, global_context: dict,
                       params: list, http: dict) -> Any:
     from gpulint.engine import build_engine
 
-    lookup = list(context.resources) + list(cluster.crds) + (list(cluster.resources) if cluster.enabled else [])
-    extra = {"images": context.images, "http": http, "global_context": cel_global_context(global_context)}
+    extra = {"images": images, "http": http, "global_context": cel_global_context(global_context)}
     setup = build_engine(cel_policies, lookup, exceptions=cel_exceptions, context_extra=extra)
     if setup.errors:
         raise SuiteError(str(setup.errors[0]))

@@ -78,6 +78,12 @@ def test_moderate_aliasing_is_fine():
     assert len(result.resources[0].obj["d"]) == 9
 
 
+def test_large_document_without_aliases_is_not_a_bomb():
+    text = "apiVersion: v1\nkind: ConfigMap\ndata: [" + "1, " * 150_000 + '"a && b *c"]\n'
+    result = load_text(text, "big.yaml")
+    assert result.errors == [] and len(result.resources[0].obj["data"]) == 150_001
+
+
 def test_recursive_alias():
     result = load_text("apiVersion: v1\nkind: ConfigMap\ndata: &a [1, *a]\n", "r.yaml")
     assert result.errors == [LoadError("r.yaml", 3, 7, "a YAML alias refers to a node that contains it (recursive alias)")]
@@ -100,6 +106,8 @@ def test_deep_flow_nesting(levels, column):
 def test_nesting_of_500_levels_is_accepted():
     result = load_text("apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * 499 + "]" * 499 + "\n", "ok.yaml")
     assert result.errors == []
+    json_result = load_text('{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + "[" * 499 + "]" * 499 + "}", "ok.json")
+    assert json_result.errors == []
 
 
 def test_deep_indentation():
@@ -120,9 +128,10 @@ def test_deep_nesting_through_aliases():
     assert [(e.line, e.message) for e in result.errors] == [(4, "nesting deeper than 500 levels")]
 
 
-def test_deep_json(tmp_path):
+@pytest.mark.parametrize("levels", [501, 600, 10_000])  # json.loads copes with 600, not with 10,000
+def test_deep_json(tmp_path, levels):
     path = tmp_path / "deep.json"
-    path.write_text('{"a":' * 10_000 + "1" + "}" * 10_000)
+    path.write_text('{"a":' * levels + "1" + "}" * levels)
     result = load_paths([str(path)])
     assert result.errors == [LoadError(str(path), 1, 2501, "nesting deeper than 500 levels")]
 

@@ -216,3 +216,23 @@ def test_placeholders_are_strings():
     text = "apiVersion: v1\nkind: Pod\nspec:\n  replicas: $NUM_NODES\n  image: <your-image>\n  x: ${IMAGE_URI}\n"
     spec = load_text(text, "p.yaml").resources[0].obj["spec"]
     assert spec == {"replicas": "$NUM_NODES", "image": "<your-image>", "x": "${IMAGE_URI}"}
+
+
+def test_read_yaml_documents(tmp_path):
+    from gpulint.load import read_yaml_documents
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec:\n  rules:\n  - name: r\n"
+                      "---\nbad: [\n---\n- just: a list\n")
+    documents, errors = read_yaml_documents(str(policy))
+    assert [value for _, value in documents] == [
+        {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "spec": {"rules": [{"name": "r"}]}},
+        [{"just": "a list"}]]
+    assert documents[0][0].locate(("spec", "rules", 0, "name")) == Position(5, 5)
+    assert [(e.line, e.column) for e in errors] == [(8, 1)]
+    (tmp_path / "values.json").write_text('{"a": [1, 2]}')
+    documents, errors = read_yaml_documents(str(tmp_path / "values.json"))
+    assert errors == [] and documents[0][0].is_json and documents[0][1] == {"a": [1, 2]}
+    assert documents[0][0].locate(("a", 1)) == Position(1, 11)
+    assert read_yaml_documents(str(tmp_path / "missing.yaml")) == (
+        [], [LoadError(str(tmp_path / "missing.yaml"), 1, 1, "no such file or directory")])

@@ -155,3 +155,33 @@ def test_pyyaml_global_state_is_untouched():
     load_text("apiVersion: v1\nkind: ConfigMap\nv: 1e3\n", "x.yaml")
     assert yaml.safe_load("v: 1e3") == {"v": "1e3"}
     assert yaml.safe_load("d: 2024-01-01")["d"].__class__.__name__ == "date"
+
+
+FALLBACK = r'''
+import json, sys
+sys.modules["yaml._yaml"] = None  # as if PyYAML had been built without libyaml
+from gpulint.load import load_text, yamlio
+assert not yamlio.HAS_LIBYAML
+text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  x: [1e3, y, 0o17, '1', 2024-01-01, 12:30]\n"
+        "---\napiVersion: v1\nkind: Pod\nspec:\n\tx: 1\n---\ndata: " + "[" * 600 + "]" * 600 + "\n")
+result = load_text(text, "p.yaml")
+print(json.dumps([[r.obj for r in result.resources], [str(e) for e in result.errors],
+                  list(result.resources[0].locate(("spec", "x", 1)).__dict__.values())]))
+'''
+
+
+def test_pure_python_fallback_gives_the_same_results():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", FALLBACK], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    objects, errors, position = json.loads(done.stdout)
+    assert objects == [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+                        "spec": {"x": [1000.0, True, 15, "1", "2024-01-01", "12:30"]}}]
+    assert errors == ["p.yaml:10:1: found character '\\t' that cannot start any token",
+                      "p.yaml:12:506: nesting deeper than 500 levels"]
+    assert position == [5, 12]

@@ -214,15 +214,9 @@ def test_json_shape(suite):
 
 
 def run_cli(args, capsys):
-    from gpulint.cli.test import test
+    from gpulint.cli import main
 
-    options = dict(output_format="text", strict=False, fail_only=False, file_name="kyverno-test.yaml")
-    paths = [a for a in args if not a.startswith("-")]
-    if "-o" in args:
-        options["output_format"] = args[args.index("-o") + 1]
-        paths.remove(options["output_format"])
-    options["strict"] = "--strict" in args
-    code = test(paths, **options)
+    code = main(["test", *args])
     return code, capsys.readouterr()
 
 
@@ -271,3 +265,162 @@ def test_text_output_has_the_kyverno_table(suite, capsys):
     assert "ID | POLICY" in out.out and "| RESOURCE" in out.out and "| RESULT | REASON" in out.out
     assert "apps/v1/Deployment/ml/web" in out.out
     assert "Test Summary: 1 suites: 1 passed" in out.out
+
+
+JSON_POLICY = """
+apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: {name: no-root-ca}
+spec:
+  evaluation: {mode: JSON}
+  validations:
+  - {expression: "!object.rootCA", message: root CA must be disabled}
+"""
+
+
+def test_json_payloads_are_keyed_by_file_name(suite):
+    results = """
+    - {kind: "", policy: no-root-ca, resources: [fail.json], result: fail}
+    - {kind: "", policy: no-root-ca, resources: [pass.json], result: pass}
+    """
+    text = kyverno_test(results, extra="jsonPayloads: [./pass.json, fail.json]\n", resources="[]")
+    root = suite({"policy.yaml": JSON_POLICY, "pass.json": '{"rootCA": false}', "fail.json": '{"rootCA": true}',
+                  "kyverno-test.yaml": text})
+    result = only_suite(root)
+    assert result.status == "passed", result.rows
+    assert [row.display for row in result.rows] == ["fail.json", "pass.json"]
+
+
+def test_authorization_policies_are_unsupported(suite):
+    policy = JSON_POLICY.replace("mode: JSON", "mode: Envoy")
+    root = suite({"policy.yaml": policy, "resources.yaml": PODS,
+                  "kyverno-test.yaml": kyverno_test("- {kind: '', policy: no-root-ca, result: pass}")})
+    result = only_suite(root)
+    assert result.status == "unsupported" and "Envoy" in result.reason
+
+
+def test_vap_suite_with_binding_params_and_values(suite):
+    policy = """
+    apiVersion: admissionregistration.k8s.io/v1
+    kind: ValidatingAdmissionPolicy
+    metadata: {name: max-replicas}
+    spec:
+      paramKind: {apiVersion: v1, kind: ConfigMap}
+      matchConstraints:
+        resourceRules:
+        - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+      validations:
+      - expression: "object.spec.replicas <= int(params.data.max)"
+    ---
+    apiVersion: admissionregistration.k8s.io/v1
+    kind: ValidatingAdmissionPolicyBinding
+    metadata: {name: max-replicas-binding}
+    spec:
+      policyName: max-replicas
+      paramRef: {name: limits}
+      matchResources: {objectSelector: {matchLabels: {app: web}}}
+    """
+    resources = """
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: small, labels: {app: web}}
+    spec: {replicas: 2}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: big, labels: {app: web}}
+    spec: {replicas: 9}
+    ---
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: db, labels: {app: db}}
+    spec: {replicas: 9}
+    """
+    params = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: default}\ndata: {max: '5'}\n"
+    results = """
+    - {policy: max-replicas, rule: ignored, kind: Deployment, resources: [small], result: pass}
+    - {policy: max-replicas, kind: Deployment, resources: [big], result: fail}
+    - {policy: max-replicas, kind: Deployment, resources: [db], result: fail}
+    """
+    root = suite({"policy.yaml": policy, "resources.yaml": resources, "params.yaml": params,
+                  "kyverno-test.yaml": kyverno_test(results, extra="paramResources: [params.yaml]\n")})
+    result = only_suite(root)
+    assert [row.reason for row in result.rows] == ["Ok", "Ok", "Excluded"], result.rows
+    exception = "apiVersion: kyverno.io/v2\nkind: PolicyException\nmetadata: {name: e}\nspec: {exceptions: []}\n"
+    root = suite({"policy.yaml": policy, "resources.yaml": resources, "params.yaml": params, "e.yaml": exception,
+                  "kyverno-test.yaml": kyverno_test(results, extra="paramResources: [params.yaml]\n"
+                                                                   "exceptions: [e.yaml]\n")}, folder="with-exception")
+    assert "exceptions with ValidatingAdmissionPolicies" in only_suite(root).reason
+
+
+PYTORCHJOBS = """
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: half-limited, namespace: ml}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      template:
+        spec:
+          containers: [{name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}]
+    Worker:
+      replicas: 3
+      template:
+        spec:
+          containers: [{name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3}]
+---
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: limited, namespace: ml}
+spec:
+  pytorchReplicaSpecs:
+    Worker:
+      replicas: 2
+      template:
+        spec:
+          containers: [{name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}]
+"""
+
+
+def test_crd_pod_templates_answer_once_per_policy_with_the_worst_template(suite):
+    results = """
+    - {policy: gpu-limit, kind: PyTorchJob, resources: [half-limited], result: fail}
+    - {policy: gpu-limit, kind: PyTorchJob, resources: [limited], result: pass}
+    """
+    root = suite({"policy.yaml": VPOL, "resources.yaml": PYTORCHJOBS, "kyverno-test.yaml": kyverno_test(results)})
+    result = only_suite(root)
+    assert [(row.reason, row.message) for row in result.rows] == [("Ok", "Worker: limits required"), ("Ok", "Worker: success")]
+
+
+def test_cluster_resources_crds_extend_the_rest_mapping(suite):
+    policy = """
+    apiVersion: admissionregistration.k8s.io/v1
+    kind: ValidatingAdmissionPolicy
+    metadata: {name: small-widgets}
+    spec:
+      matchConstraints:
+        resourceRules:
+        - {apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [widgets]}
+      validations:
+      - expression: "object.spec.size <= 3"
+    """
+    crd = """
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: widgets.example.com}
+    spec:
+      group: example.com
+      names: {kind: Widget, plural: widgets}
+      scope: Namespaced
+      versions: [{name: v1, served: true, storage: true}]
+    """
+    cluster = "apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {name: c}\nspec: {crds: [crds/widget.yaml]}\n"
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ml}\nspec: {size: 2}\n"
+    results = "- {policy: small-widgets, kind: Widget, resources: [w], result: pass}"
+    files = {"policy.yaml": policy, "resources.yaml": widget, "crds/widget.yaml": crd}
+    without = only_suite(suite({**files, "kyverno-test.yaml": kyverno_test(results)}))
+    assert [row.reason for row in without.rows] == ["Want pass, got error"]
+    with_crds = only_suite(suite({**files, "cluster.yaml": cluster, "kyverno-test.yaml": kyverno_test(
+        results, extra="clusterResources: [cluster.yaml]\n")}, folder="with-crds"))
+    assert with_crds.status == "passed", with_crds.rows

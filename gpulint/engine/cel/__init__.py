@@ -37,6 +37,34 @@ Public API::
 * ``ints_to_floats(obj)``: recursive copy with ints as floats (what ``kyverno test``/
   ``apply`` do to resources, fact sheet §2.3); never applied implicitly.
 
+Functions beyond plain CEL (vpol and k8s unless noted):
+  Kubernetes: isSorted sum min max indexOf lastIndexOf (lists and strings), find findAll,
+  url isURL getScheme getHost getHostname getPort getEscapedPath getQuery, quantity
+  isQuantity sign isInteger asInteger asApproximateFloat compareTo isGreaterThan
+  isLessThan add sub, ip isIP ip.isCanonical family isUnspecified isLoopback
+  isLinkLocalMulticast isLinkLocalUnicast isGlobalUnicast, cidr isCIDR containsIP
+  containsCIDR ip masked prefixLength, string(ip|cidr), format.named format.<13 names>()
+  validate, semver isSemver major minor patch compareTo isLessThan isGreaterThan.
+  cel-go extensions: strings (charAt indexOf lastIndexOf lowerAscii upperAscii replace
+  split substring trim join format strings.quote — format/quote/join are cel-go's
+  formatter), optional types, two-variable comprehensions (transformMap/Entry
+  included), lists (slice flatten distinct reverse sort sortBy lists.range), sets,
+  and for "vpol" only: regex, math, cel.bind, base64.
+  Kyverno ("vpol"): resource.get/list/post/toGVR (+Pascal), http.get/post/put/client,
+  image parseImageReference isImage registry repository identifier tag digest
+  containsDigest, image.GetMetadata, globalContext.get, json.unmarshal/marshal,
+  yaml.parse, parseServiceAccount, time.now/truncate/toCron, sha1 sha256 md5 (+hash.),
+  listObjToMap (+transform.), math.round(x, n), gzip.compress/decompress, random().
+Knowingly missing or different: x509.decode (no certificate parser dependency);
+  random(pattern); quantity mul/div/divInt (newer Kubernetes only); sum() over
+  durations (cel-expr-python cannot return durations from dyn functions);
+  authorizer.requestResource; isInteger()/asInteger() depend on the value, not on
+  Go's internal representation (quantity('1000m').isInteger() is true here);
+  resource.post/toGVR always error offline; an opaque value's canonical field is
+  readable (quantity('1').v); cost limits differ from Kubernetes (below).
+  Data handed in must be JSON-like (dict/list/str/int/float/bool/None): dates,
+  tuples or ints beyond int64 make the accessing expression fail.
+
 Bounds: cel-cpp stops any expression after 10,000 comprehension iterations
 (CelEvalError "operation cancelled: actual cost limit exceeded ..."); all regex
 matching (``matches``, ``find``, ``findAll``, ``regex.*``) runs on RE2 (linear time,

@@ -68,10 +68,10 @@ class Checker:
 
     def _walk(self, n: Node, in_format: bool, scope: frozenset) -> None:
         if isinstance(n, ListLit) and not in_format:
-            self._homogeneous([e for e, _ in n.elems], scope)
+            self._homogeneous([(e, o) for e, o in n.elems], scope)
         if isinstance(n, MapLit) and not in_format:
-            self._homogeneous([k for k, _, _ in n.entries], scope)
-            self._homogeneous([v for _, v, _ in n.entries], scope)
+            self._homogeneous([(k, False) for k, _, _ in n.entries], scope)
+            self._homogeneous([(v, o) for _, v, o in n.entries], scope)
         if isinstance(n, Call):
             self._call(n, scope)
             if n.fn == "format" and n.target is not None:
@@ -121,10 +121,12 @@ class Checker:
 
     def _homogeneous(self, elems: list, scope: frozenset) -> None:
         first = None
-        for e in elems:
+        for e, optional in elems:
             t = self.type_of(e, scope)
             if t is None:
                 continue
+            if optional and t.startswith("optional_type("):
+                t = t[len("optional_type("):-1]          # `[?x]` contributes x's value type
             if first is None:
                 first = t
             elif t != first:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Literal, Sequence
 
 from cel_expr_python import cel
 
-from . import k8s_lib, k8s_net, k8s_quantity, kyverno_image, strings_lib
+from . import k8s_format, k8s_lib, k8s_net, k8s_quantity, kyverno_image, strings_lib
 from .checks import Checker, normalize_type
 from .errors import CelCompileError, CelEvalError, LibraryError, translate_compile, translate_runtime
 from .kyverno_lib import KyvernoLib
@@ -147,6 +147,7 @@ class CelEnvironment:
         k8s_quantity.register(reg)
         k8s_net.register(reg)
         k8s_lib.register(reg)
+        k8s_format.register(reg)
         strings_lib.register(reg)
         variables = {"object": T.DYN, "oldObject": T.DYN, "request": T.DYN, "namespaceObject": T.DYN}
         if flavor == "vpol":

@@ -395,6 +395,10 @@ class _Parser:
                 return e
             if t.text == "[":
                 return self.list_lit()
+            if t.text == "[?":                      # `[?x, ...]`: the lexer glued '[' and '?'
+                self.i -= 1
+                self.toks[self.i] = Tok("op", "?", t.pos + 1)
+                return self.list_lit()
             if t.text == "{":
                 return self.map_lit()
         self.fail(t, "expecting an expression")

@@ -7,6 +7,7 @@ messageExpression / message (inheriting validate.message) / "failed expression: 
 
 from __future__ import annotations
 
+import importlib
 from functools import lru_cache
 
 from gpulint.engine.legacy.validate import ERROR, FAIL, PASS, SKIP, LegacyRuleResponse
@@ -14,7 +15,7 @@ from gpulint.engine.legacy.validate import ERROR, FAIL, PASS, SKIP, LegacyRuleRe
 
 def cel_available() -> bool:
     try:
-        import gpulint.engine.cel  # noqa: F401
+        importlib.import_module("gpulint.engine.cel")
     except ImportError:
         return False
     return True
@@ -143,3 +144,25 @@ def _failure_message(env, act, item, expr, variables, default_message, compile_e
     if message:
         return str(message).strip()
     return f"failed expression: {expr.strip()}"
+
+
+def match_conditions_pass(conditions: list, new, old, operation: str, data) -> bool:
+    """webhookConfiguration.matchConditions: every condition must hold; a false one (or an
+    evaluation error) means the policy yields no rule responses."""
+    if not conditions:
+        return True
+    if not cel_available():
+        return True  # cannot evaluate offline without the CEL layer; do not hide the policy
+    from gpulint.engine.cel import CelCompileError, CelEvalError
+
+    env = _environment(False)
+    request = build_request(new, old if operation != "CREATE" else None, operation, data.user_info)
+    act = env.activation(object=new, oldObject=old if operation != "CREATE" else None,
+                         request=request, namespaceObject=data.namespace_object)
+    for cond in conditions:
+        try:
+            if env.compile(str((cond or {}).get("expression", "")), expect="bool").evaluate(act) is not True:
+                return False
+        except (CelCompileError, CelEvalError):
+            return False
+    return True

@@ -99,6 +99,12 @@ class LegacyPolicy:
         subject = new if new else old or {}
         if self.kind == "Policy" and resource_namespace(subject) != self.namespace:
             return []
+        conditions = (self.spec.get("webhookConfiguration") or {}).get("matchConditions")
+        if conditions:
+            from gpulint.engine.legacy.cel_rule import match_conditions_pass
+
+            if not match_conditions_pass(conditions, new, old, operation, data):
+                return []
         namespace = resource_namespace(subject)
         ns_labels = data.namespace_labels(namespace) if namespace else None
         base = build_context(new, old, operation, data.user_info,
@@ -132,11 +138,6 @@ class LegacyPolicy:
             if isinstance(values, list) and values:
                 ctx.add_variable(str(key), values[0])
         validate = rule.get("validate") or {}
-        if validate.get("cel") is not None:
-            from gpulint.engine.legacy.cel_rule import evaluate_cel_rule
-
-            response = evaluate_cel_rule(self, rule, new, old, operation, data)
-            return self._with_exceptions(rule, response, ctx, data, sources) if response else None
         try:
             add_entries(ctx, rule.get("context"), sources)
         except ContextError as exc:
@@ -150,7 +151,12 @@ class LegacyPolicy:
                                       "; ".join(x for x in ("preconditions not met", msg) if x))
         properties = self._report_properties(rule, ctx)
         matched = select_exceptions(self, rule, data, ctx, new or old or {})
-        if validate.get("podSecurity") is not None:
+        if validate.get("cel") is not None and validate.get("podSecurity") is None:
+            from gpulint.engine.legacy.cel_rule import evaluate_cel_rule
+
+            response = _exception_skip(name, matched) if matched else \
+                evaluate_cel_rule(self, rule, new, old, operation, data)
+        elif validate.get("podSecurity") is not None:
             from gpulint.engine.legacy.podsecurity import validate_pod_security
 
             if new is None:
@@ -168,14 +174,6 @@ class LegacyPolicy:
                                               old_result if old is not None else None)
         if response is not None:
             response.properties.update(properties)
-        return response
-
-    def _with_exceptions(self, rule, response, ctx, data, sources):
-        if response.status == SKIP and response.message == "cel preconditions not met":
-            return response
-        matched = select_exceptions(self, rule, data, ctx, data.old_object or {})
-        if matched:
-            return _exception_skip(response.rule, matched)
         return response
 
     def _validate_old(self, rule, data: LegacyContextData, sources: Sources, old):

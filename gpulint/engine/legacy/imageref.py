@@ -65,11 +65,24 @@ _TEMPLATE_KINDS = ("DaemonSet", "Deployment", "Job", "StatefulSet", "ReplicaSet"
                    "ReplicationController")
 
 
+_LAST: list = [None, None]
+
+
 def extract_images(resource: dict, extractors: dict | None = None) -> dict:
     """The `images` context variable: {containers|initContainers|ephemeralContainers: {name: info}}.
 
-    Images that fail to parse are left out, as Kyverno logs and skips them.
+    Images that fail to parse are left out, as Kyverno logs and skips them. The last result is
+    kept because callers evaluate many policies against one resource in a row.
     """
+    if not extractors and _LAST[0] is resource:
+        return _LAST[1]
+    out = _extract(resource, extractors)
+    if not extractors:
+        _LAST[0], _LAST[1] = resource, out
+    return out
+
+
+def _extract(resource: dict, extractors: dict | None) -> dict:
     kind = resource.get("kind")
     if extractors and kind in extractors:
         return _custom_images(resource, extractors[kind])

@@ -4,6 +4,7 @@ pkg/utils/kube/kind.go, pkg/engine/wildcards/wildcards.go)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from gpulint.engine.legacy.goutil import contains_wildcard, wildcard_match
 
@@ -11,6 +12,7 @@ _VERSION = re.compile(r"^(v\d+((alpha|beta)\d+)?|\*)$")
 _SA_PREFIX = "system:serviceaccount:"
 
 
+@lru_cache(maxsize=4096)
 def parse_kind_selector(text: str) -> tuple[str, str, str, str]:
     """(group, version, kind, subresource); missing parts are "*" (subresource "")."""
     parts = text.split("/")

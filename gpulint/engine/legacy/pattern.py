@@ -104,24 +104,35 @@ def _go_type(v) -> str:
     return "float64"
 
 
-def _map(resource: dict, pattern: dict, path: tuple, ac: AnchorMap):
-    pattern = expand_in_metadata(pattern, resource)
-    anchors, plain = {}, {}
-    for key, value in pattern.items():
-        (anchors if is_validate_anchor(parse_anchor(key)) else plain)[key] = value
-    for key in sorted(anchors):
-        res = _handle(key, anchors[key], resource, path, ac)
-        if res is not None:
-            return res
-    front, back = [], []
-    for key in sorted(plain):
+_PLANS: dict[int, tuple[dict, list]] = {}
+
+
+def _plan(pattern: dict) -> list:
+    """Key order of a map pattern: anchors sorted, then global/nested-anchor keys in reverse
+    sorted order, then the other keys sorted (kyverno: validateMap, getSortedNestedAnchorResource)."""
+    hit = _PLANS.get(id(pattern))
+    if hit is not None and hit[0] is pattern:
+        return hit[1]
+    anchors, front, back = [], [], []
+    for key in sorted(pattern):
         a = parse_anchor(key)
-        if (a is not None and a.modifier == GLOBAL) or has_nested_anchors(plain[key]):
+        if is_validate_anchor(a):
+            anchors.append(key)
+        elif (a is not None and a.modifier == GLOBAL) or has_nested_anchors(pattern[key]):
             front.insert(0, key)
         else:
             back.append(key)
-    for key in front + back:
-        res = _handle(key, plain[key], resource, path, ac)
+    plan = anchors + front + back
+    if len(_PLANS) > 50_000:
+        _PLANS.clear()
+    _PLANS[id(pattern)] = (pattern, plan)
+    return plan
+
+
+def _map(resource: dict, pattern: dict, path: tuple, ac: AnchorMap):
+    pattern = expand_in_metadata(pattern, resource)
+    for key in _plan(pattern):
+        res = _handle(key, pattern[key], resource, path, ac)
         if res is not None:
             return res
     return None
@@ -218,9 +229,23 @@ def _collect(items, path: tuple, ac: AnchorMap):
 # metadata wildcard keys
 
 
+_META_KEYS: dict[int, tuple[dict, object]] = {}
+
+
+def _metadata_key(pattern: dict):
+    hit = _META_KEYS.get(id(pattern))
+    if hit is not None and hit[0] is pattern:
+        return hit[1]
+    key = next((k for k in pattern if (parse_anchor(k) or _Plain(k)).key == "metadata"), None)
+    if len(_META_KEYS) > 50_000:
+        _META_KEYS.clear()
+    _META_KEYS[id(pattern)] = (pattern, key)
+    return key
+
+
 def expand_in_metadata(pattern: dict, resource: dict) -> dict:
     """Wildcard label/annotation keys in the pattern take the first matching real key."""
-    meta_key = next((k for k in pattern if (parse_anchor(k) or _Plain(k)).key == "metadata"), None)
+    meta_key = _metadata_key(pattern)
     if meta_key is None or not isinstance(pattern[meta_key], dict):
         return pattern
     res_meta = resource.get("metadata")
@@ -270,7 +295,7 @@ def validate_value(value, pattern) -> bool:
     if isinstance(pattern, bool):
         return isinstance(value, bool) and value == pattern
     if isinstance(pattern, int):
-        return _int_pattern(value, pattern)
+        pattern = float(pattern)  # policies reach Kyverno as JSON: every pattern number is a float64
     if isinstance(pattern, float):
         return _float_pattern(value, pattern)
     if pattern is None:
@@ -294,18 +319,6 @@ def go_parse_float(s: str) -> float | None:
     if not re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?i:inf|infinity|nan)", s):
         return None
     return float(s)
-
-
-def _int_pattern(value, pattern: int) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value == pattern
-    if isinstance(value, float):
-        return value == int(value) and int(value) == pattern
-    if isinstance(value, str):
-        return re.fullmatch(r"[+-]?\d+", value) is not None and int(value) == pattern
-    return False
 
 
 def _float_pattern(value, pattern: float) -> bool:

@@ -30,7 +30,24 @@ class SubstitutionError(Exception):
         self.not_found = not_found
 
 
+_HAS_VARS: dict[int, tuple[object, bool]] = {}
+
+
 def has_variables(value) -> bool:
+    """Whether a document contains `{{` or `$(`; memoized for the (static) policy documents."""
+    if isinstance(value, (dict, list)):
+        hit = _HAS_VARS.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = _has_variables(value)
+        if len(_HAS_VARS) > 50_000:
+            _HAS_VARS.clear()
+        _HAS_VARS[id(value)] = (value, result)
+        return result
+    return _has_variables(value)
+
+
+def _has_variables(value) -> bool:
     if isinstance(value, str):
         return "{{" in value or "$(" in value
     if isinstance(value, dict):
@@ -59,6 +76,8 @@ def substitute_string(ctx, text: str):
 def _walk(node, path: str, fn):
     if isinstance(node, str):
         return fn(node, path)
+    if not has_variables(node):
+        return node  # static subtrees are shared, not copied
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -92,10 +111,10 @@ def _substitute_string(ctx, value: str, path: str):
             if getattr(ctx, "is_delete", False):
                 variable = variable.replace("request.object", "request.oldObject")
             resolved = resolve(ctx, variable, path)
+            if original == text:
+                return resolved  # a whole-value variable is returned as is, never rescanned
             if shallow and isinstance(resolved, str):
                 resolved = resolved.replace("{{", "\\{{")
-            if original == text:
-                return resolved
             prefix = "" if initial else old[0]
             replacement = resolved if isinstance(resolved, str) else go_json(resolved)
             value = value.replace(prefix + text, prefix + replacement, 1)

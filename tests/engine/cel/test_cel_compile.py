@@ -146,6 +146,7 @@ def test_namespace_is_part_of_the_cache_key(env):
     "Foo{bar: 1}",
     ".a.b",
     "-(-1)",
+    "[?a, b][?0]",
 ])
 def test_parser_round_trips(env, src):
     tree = parse(src)
@@ -172,3 +173,50 @@ def test_k8s_flavour(k8s_env):
     no_params = CelEnvironment("k8s")
     with pytest.raises(CelCompileError):
         no_params.compile("params.max == 1")
+
+
+def _corpus_expressions():
+    import glob
+    from pathlib import Path
+
+    import yaml
+    root = Path(__file__).resolve().parents[4] / "shared" / "conformance" / "kyverno-policies"
+    if not root.exists():
+        pytest.skip("../shared/conformance is absent")
+    for f in sorted(glob.glob(str(root / "**" / "*.yaml"), recursive=True)):
+        if ".kyverno-test" in f or ".chainsaw-test" in f:
+            continue
+        try:
+            docs = list(yaml.safe_load_all(open(f, encoding="utf-8")))
+        except yaml.YAMLError:
+            continue
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            spec = doc.get("spec") or {}
+            kind = doc.get("kind")
+            if kind in ("ValidatingPolicy", "NamespacedValidatingPolicy", "ValidatingAdmissionPolicy"):
+                flavor = "k8s" if kind == "ValidatingAdmissionPolicy" else "vpol"
+                variables = [(v["name"], v["expression"]) for v in spec.get("variables") or []]
+                for m in spec.get("matchConditions") or []:
+                    yield flavor, m["expression"], variables, "bool"
+                for v in spec.get("validations") or []:
+                    yield flavor, v["expression"], variables, "bool"
+                    if "messageExpression" in v:
+                        yield flavor, v["messageExpression"], variables, "string"
+            elif kind in ("ClusterPolicy", "Policy"):
+                for rule in spec.get("rules") or []:
+                    cel = (rule.get("validate") or {}).get("cel") or {}
+                    variables = [(v["name"], v["expression"]) for v in cel.get("variables") or []]
+                    for v in cel.get("expressions") or []:
+                        yield "k8s", v["expression"], variables, "bool"
+
+
+def test_policy_library_expressions_parse_and_compile():
+    envs = {"vpol": CelEnvironment("vpol"), "k8s": CelEnvironment("k8s", params=True)}
+    count = 0
+    for flavor, expr, variables, expect in _corpus_expressions():
+        parse(expr)                                   # no silent fallback to un-rewritten text
+        envs[flavor].compile(expr, variables=variables, expect=expect)
+        count += 1
+    assert count > 100
