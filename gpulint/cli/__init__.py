@@ -37,4 +37,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as error:  # a bug must still end in one line and exit 2, never a traceback
+        print(f"gpulint: internal error: {type(error).__name__}: {error} (please report this)", file=sys.stderr)
+        return EXIT_USAGE
     return value if isinstance(value, int) else EXIT_OK

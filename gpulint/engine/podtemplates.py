@@ -124,6 +124,10 @@ def _pod(obj: dict, role: Optional[str], metadata: Any, spec: dict) -> dict:
         meta.setdefault("name", f"{name}-{role.lower()}" if role else name)
     if parent_meta.get("namespace"):
         meta["namespace"] = parent_meta["namespace"]
+    # Pods an operator creates are owned by it; policies that judge workloads at the owner level
+    # skip owned pods, exactly as they would in a cluster.
+    meta["ownerReferences"] = [{"apiVersion": obj.get("apiVersion", ""), "kind": obj.get("kind", ""),
+                                "name": str(name), "controller": True}]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
 
 

@@ -23,6 +23,9 @@ class RunOptions:
     operation: str = "CREATE"
     expand_pod_templates: bool = True  # gpulint's CRD pod-template evaluation (off for Kyverno-compat tests)
     floats: bool = False  # Kyverno CLI turns every integer into a float (on for `gpulint test`)
+    # The API server drops null fields (`initContainers:` with nothing after it) before admission;
+    # `gpulint check` does the same so policies see what Kyverno sees in a cluster.
+    prune_nulls: bool = True
     namespace_labels: Callable[[str], Optional[dict]] = lambda ns: None
     namespace_object: Callable[[str], Optional[dict]] = lambda ns: None
     user_info: Optional[dict] = None
@@ -114,6 +117,8 @@ class Engine:
 
     def evaluate_resource(self, resource: Resource) -> list[RuleResult]:
         obj = resource.obj
+        if self.options.prune_nulls:
+            obj = without_nulls(obj)
         if self.options.floats:
             from gpulint.engine.cel import ints_to_floats
 
@@ -132,6 +137,15 @@ class Engine:
         return results
 
     def _run(self, policy, subject: _Subject, only_original: bool = False) -> list[RuleResult]:
+        try:
+            return self._run_unguarded(policy, subject, only_original)
+        except RecursionError:
+            return [make_result(policy.info, "", "error", "error: resource nested too deeply to evaluate", subject)]
+        except Exception as error:  # one policy failing on one resource must not stop the run
+            return [make_result(policy.info, "", "error",
+                                f"internal error: {type(error).__name__}: {error}", subject)]
+
+    def _run_unguarded(self, policy, subject: _Subject, only_original: bool) -> list[RuleResult]:
         if isinstance(policy, ValidatingPolicy):
             variants = policy.variants[:1] if only_original else None
             responses = policy.evaluate(subject.request, lambda allowed: self._activation(subject, allowed),
@@ -161,6 +175,33 @@ def make_result(info, rule: str, status: str, message: str, subject: _Subject, f
                         template_path=view.template_path if view else None,
                         field_path=field_path, properties=dict(properties or {}), applicable=matched)
     return result
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` with null map entries removed; returns the same object when there is none."""
+    if isinstance(value, dict):
+        pruned = None
+        for key, item in value.items():
+            new = without_nulls(item) if isinstance(item, (dict, list)) else item
+            if new is None or new is not item:
+                if pruned is None:
+                    pruned = dict(value)
+                if new is None:
+                    del pruned[key]
+                else:
+                    pruned[key] = new
+        return value if pruned is None else pruned
+    if isinstance(value, list):
+        changed = None
+        for index, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                new = without_nulls(item)
+                if new is not item:
+                    if changed is None:
+                        changed = list(value)
+                    changed[index] = new
+        return value if changed is None else changed
+    return value
 
 
 def _user_info(user_info: Optional[dict]) -> dict:

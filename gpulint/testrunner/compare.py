@@ -40,8 +40,9 @@ def select_resources(result: dict, resources: list[SuiteResource]) -> tuple[list
                 continue
             group, version = str(spec.get("group") or ""), str(spec.get("version") or "")
             api_version = f"{group}/{version}" if group else version
-            selected.extend(r for r in resources if r.api_version == api_version
-                            and r.namespace == str(spec.get("namespace") or "") and r.name == str(spec.get("name") or ""))
+            namespace, name = str(spec.get("namespace") or ""), str(spec.get("name") or "")
+            selected.extend(r for r in resources
+                            if r.api_version == api_version and r.namespace == namespace and r.name == name)
     if not selected:
         selected = list(resources)
     return selected, missing
@@ -84,10 +85,10 @@ def _compare_one(result: dict, resources: list[SuiteResource], responses: Respon
             if response.policy != policy:
                 continue
             for rule_response in _matching_rules(response, rule):
-                ok = rule_response.status == expected
-                here.append(_row(policy_ref, rule, resource, expected, rule_response.status,
-                                 ROW_PASS if ok else ROW_FAIL, OK if ok else f"Want {expected}, got {rule_response.status}",
-                                 rule_response.message))
+                actual = rule_response.status
+                ok = actual == expected
+                here.append(_row(policy_ref, rule, resource, expected, actual, ROW_PASS if ok else ROW_FAIL,
+                                 OK if ok else f"Want {expected}, got {actual}", rule_response.message))
             if not here:
                 # The policy applies to the kind but no rule answered: Kyverno passes it.
                 status = ROW_FAIL if strict and expected != "skip" else ROW_PASS

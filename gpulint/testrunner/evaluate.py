@@ -153,7 +153,8 @@ class Evaluator:
             responses.append(PolicyResponse(policy.name, policy.kind, [RuleResponse(answer.rule, word, message)]))
         return responses
 
-    def _legacy(self, entry: LegacyEntry, resource: SuiteResource, obj: dict, operation: Optional[str]) -> PolicyResponse:
+    def _legacy(self, entry: LegacyEntry, resource: SuiteResource, obj: dict,
+                operation: Optional[str]) -> PolicyResponse:
         from gpulint.engine.legacy import LegacyContextData
 
         policy = entry.policy

@@ -32,3 +32,15 @@ def test_kind_table_builtin_and_crd():
     table.add_crd({"spec": {"group": "acme.io", "scope": "Cluster", "names": {"kind": "Trainer", "plural": "trainerz"}}})
     mapped = table.mapping("acme.io/v1", "Trainer")
     assert (mapped.resource, mapped.namespaced, mapped.known) == ("trainerz", False, True)
+
+
+def test_without_nulls_prunes_like_the_api_server_and_shares_untouched_objects():
+    from gpulint.engine.runner import without_nulls
+
+    clean = {"a": [1, {"b": 2}]}
+    assert without_nulls(clean) is clean
+    obj = {"spec": {"initContainers": None, "containers": [{"name": "c", "env": None}]}, "keep": clean}
+    pruned = without_nulls(obj)
+    assert pruned == {"spec": {"containers": [{"name": "c"}]}, "keep": clean}
+    assert pruned["keep"] is clean
+    assert obj["spec"]["initContainers"] is None  # the loaded object is never modified

@@ -15,7 +15,9 @@ def test_pytorchjob_templates_become_pods_with_roles():
     assert [v.role for v in views] == ["Master", "Worker"]
     master = views[0]
     assert master.pod["kind"] == "Pod"
-    assert master.pod["metadata"] == {"labels": {"a": "b"}, "name": "llama-master", "namespace": "ml"}
+    assert master.pod["metadata"] == {
+        "labels": {"a": "b"}, "name": "llama-master", "namespace": "ml",
+        "ownerReferences": [{"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "name": "llama", "controller": True}]}
     assert master.pod["spec"]["containers"][0]["image"] == "x"
     assert master.template_path == ("spec", "pytorchReplicaSpecs", "Master", "template")
     assert master.map_path(("spec", "containers", 0, "image")) == (

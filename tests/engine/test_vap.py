@@ -181,7 +181,8 @@ def test_resources_index_is_any_when_bindings_exist():
     assert policy.resources() is None
 
 
-@pytest.mark.parametrize("api_version", ["admissionregistration.k8s.io/v1beta1", "admissionregistration.k8s.io/v1alpha1"])
+@pytest.mark.parametrize("api_version", ["admissionregistration.k8s.io/v1beta1",
+                                         "admissionregistration.k8s.io/v1alpha1"])
 def test_only_v1_policies_load(api_version):
     loaded = load_text(textwrap.dedent(vap_text()).replace("admissionregistration.k8s.io/v1", api_version), "p.yaml")
     assert build_engine(loaded.resources, []).policies == []

@@ -58,6 +58,7 @@ spec: {ports: [{port: 80}]}
 """
 
 
-def kyverno_test(results: str, extra: str = "", policies: str = "[policy.yaml]", resources: str = "[resources.yaml]") -> str:
+def kyverno_test(results: str, extra: str = "", policies: str = "[policy.yaml]",
+                 resources: str = "[resources.yaml]") -> str:
     return (f"apiVersion: cli.kyverno.io/v1alpha1\nkind: Test\nmetadata: {{name: t}}\npolicies: {policies}\n"
             f"resources: {resources}\n{extra}results:\n" + textwrap.dedent(results).strip("\n") + "\n")

@@ -164,7 +164,8 @@ def test_unsupported_suites_are_never_passed(suite, policy, results, needle):
 def test_broken_policy_yaml_errors_the_suite_with_a_position_and_the_run_goes_on(suite):
     root = suite({"a/policy.yaml": "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: [x\n",
                   "a/resources.yaml": PODS, "a/kyverno-test.yaml": kyverno_test(GOOD_RESULTS),
-                  "b/policy.yaml": POD_POLICY, "b/resources.yaml": PODS, "b/kyverno-test.yaml": kyverno_test(GOOD_RESULTS)})
+                  "b/policy.yaml": POD_POLICY, "b/resources.yaml": PODS,
+                  "b/kyverno-test.yaml": kyverno_test(GOOD_RESULTS)})
     report = run_paths([str(root)])
     statuses = {s.path.split("/")[-2]: s for s in report.suites}
     assert statuses["a"].status == "errored"
@@ -363,7 +364,8 @@ spec:
       replicas: 1
       template:
         spec:
-          containers: [{name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}]
+          containers:
+          - {name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}
     Worker:
       replicas: 3
       template:
@@ -379,7 +381,8 @@ spec:
       replicas: 2
       template:
         spec:
-          containers: [{name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}]
+          containers:
+          - {name: pytorch, image: nvcr.io/nvidia/pytorch:24.01-py3, resources: {limits: {nvidia.com/gpu: 8}}}
 """
 
 
@@ -390,7 +393,8 @@ def test_crd_pod_templates_answer_once_per_policy_with_the_worst_template(suite)
     """
     root = suite({"policy.yaml": VPOL, "resources.yaml": PYTORCHJOBS, "kyverno-test.yaml": kyverno_test(results)})
     result = only_suite(root)
-    assert [(row.reason, row.message) for row in result.rows] == [("Ok", "Worker: limits required"), ("Ok", "Worker: success")]
+    expected = [("Ok", "Worker: limits required"), ("Ok", "Worker: success")]
+    assert [(row.reason, row.message) for row in result.rows] == expected
 
 
 def test_cluster_resources_crds_extend_the_rest_mapping(suite):
@@ -415,7 +419,8 @@ def test_cluster_resources_crds_extend_the_rest_mapping(suite):
       scope: Namespaced
       versions: [{name: v1, served: true, storage: true}]
     """
-    cluster = "apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {name: c}\nspec: {crds: [crds/widget.yaml]}\n"
+    cluster = ("apiVersion: cli.kyverno.io/v1alpha1\nkind: ClusterResource\nmetadata: {name: c}\n"
+               "spec: {crds: [crds/widget.yaml]}\n")
     widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ml}\nspec: {size: 2}\n"
     results = "- {policy: small-widgets, kind: Widget, resources: [w], result: pass}"
     files = {"policy.yaml": policy, "resources.yaml": widget, "crds/widget.yaml": crd}
