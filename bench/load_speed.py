@@ -22,10 +22,10 @@ RUN = """
 import sys, time
 sys.path.insert(0, {root!r})
 from gpulint.load import load_paths
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 result = load_paths([{out!r}])
-elapsed = time.perf_counter() - start
-print(elapsed, len(result.resources), len(result.errors), len(result.files))
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+print(elapsed, cpu, len(result.resources), len(result.errors), len(result.files))
 """
 
 
@@ -39,16 +39,18 @@ def main() -> None:
         subprocess.run([sys.executable, GENERATOR, "--resources", str(args.resources), "--out", args.out, "--quiet"],
                        check=True)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(args.out) for f in files)
-    times = []
+    times, cpu_times = [], []
     for run in range(args.runs):
         output = subprocess.run([sys.executable, "-c", RUN.format(root=ROOT, out=args.out)],
                                 check=True, capture_output=True, text=True).stdout.split()
-        elapsed, resources, errors, files = float(output[0]), *map(int, output[1:])
+        elapsed, cpu, (resources, errors, files) = float(output[0]), float(output[1]), map(int, output[2:])
         times.append(elapsed)
-        print(f"run {run + 1}: {elapsed:.2f} s, {resources} resources, {errors} errors, {files} files")
+        cpu_times.append(cpu)
+        print(f"run {run + 1}: {elapsed:.2f} s ({cpu:.2f} s CPU), {resources} resources, {errors} errors, {files} files")
     median = statistics.median(times)
-    print(f"median {median:.2f} s for {size / 1e6:.1f} MB: {resources / median:,.0f} resources/s, "
-          f"{size / 1e6 / median:.1f} MB/s")
+    print(f"median {median:.2f} s ({statistics.median(cpu_times):.2f} s CPU) for {size / 1e6:.1f} MB: "
+          f"{resources / median:,.0f} resources/s, {size / 1e6 / median:.1f} MB/s; load average now "
+          f"{os.getloadavg()[0]:.1f} (other processes on the machine slow the wall-clock figure)")
 
 
 if __name__ == "__main__":

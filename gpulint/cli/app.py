@@ -37,10 +37,16 @@ def build_app() -> typer.Typer:
                                           help="Print the version and exit.")) -> None:
         """gpulint command line."""
 
-    from gpulint.cli import check, test
+    from gpulint.cli import check, explain, export, rules, test
+    from gpulint.cli import gen_chainsaw, gen_test, new
 
     check.register(app)
     test.register(app)
+    rules.register(app)
+    explain.register(app)
+    export.register(app)
+    for module in (gen_chainsaw, gen_test, new):
+        module.register(app)
     return app
 
 

@@ -19,6 +19,7 @@ class LegacyAdapter:
         self.info = policy_info(obj, file, line)
         self.kind = obj.get("kind", "")
         self.name = (obj.get("metadata") or {}).get("name", "")
+        self.exceptions: list = []  # kyverno.io PolicyExceptions (dicts), set by compile_policies
 
     def resources(self):
         return None  # legacy matching is by kind name with wildcards; evaluated for every resource
@@ -32,7 +33,7 @@ class LegacyAdapter:
         context = LegacyContextData(
             operation=options.operation, user_info=options.user_info, namespace_labels=options.namespace_labels,
             get_resource=lookup.get if lookup else (lambda *a: None),
-            list_resources=lookup.list if lookup else (lambda *a: []))
+            list_resources=lookup.list if lookup else (lambda *a: []), exceptions=self.exceptions)
         results = []
         for response in self.policy.evaluate(subject.obj, context):
             path = tuple(response.path) if response.path else None

@@ -90,4 +90,7 @@ def _compile_one(resource: Resource, env: CelEnvironment, exceptions: list[dict]
         return policy
     from gpulint.engine.legacy_adapter import LegacyAdapter
 
-    return LegacyAdapter(resource.obj, resource.file, position.line, legacy_env)
+    adapter = LegacyAdapter(resource.obj, resource.file, position.line, legacy_env)
+    # The legacy engine selects the kyverno.io exceptions that name its policy and rule itself.
+    adapter.exceptions = [e for e in exceptions if str(e.get("apiVersion", "")).startswith(LEGACY_GROUP + "/")]
+    return adapter

@@ -30,6 +30,16 @@ class PolicyInfo:
     annotations: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding was turned into a `skip`, and what it was before."""
+
+    kind: str  # "annotation" (gpulint.io/ignore), "exception" (Kyverno PolicyException) or "baseline"
+    reason: str
+    result: str = ""  # the result before suppression ("" for exceptions: Kyverno skips before evaluating)
+    message: str = ""  # the message before suppression
+
+
 @dataclass
 class RuleResult:
     policy: PolicyInfo
@@ -46,6 +56,7 @@ class RuleResult:
     # False for a `skip` that only says the policy does not apply (its match conditions are false):
     # counted in summaries, never listed as a finding.
     applicable: bool = True
+    suppression: Optional[Suppression] = None
 
     @property
     def severity(self) -> str:

@@ -199,10 +199,14 @@ def _parse_json(text: str, file: str) -> tuple[list[tuple[SourceDocument, Any]],
 
 def _not_an_object(file: str, where: tuple[int, int], what: str, value: Any) -> LoadError:
     if isinstance(value, dict):
-        return LoadError(file, *where, f"{what} is not a Kubernetes object (no kind/apiVersion)")
-    article = "an" if _TYPE_NAMES.get(type(value), "value")[0] in "aeiou" else "a"
-    return LoadError(file, *where, f"{what} is {article} {_TYPE_NAMES.get(type(value), 'value')}, "
-                                   "not a Kubernetes object")
+        kind, api_version = value.get("kind"), value.get("apiVersion")
+        if isinstance(kind, str) and kind and not api_version:
+            return LoadError(file, *where, f"{what} has kind {kind} but no apiVersion, so it is not a Kubernetes object")
+        if isinstance(api_version, str) and api_version and not kind:
+            return LoadError(file, *where, f"{what} has apiVersion {api_version} but no kind, so it is not a "
+                                           "Kubernetes object")
+        return LoadError(file, *where, f"{what} is not a Kubernetes object (kind and apiVersion must be strings)")
+    return LoadError(file, *where, f"{what} is a {_TYPE_NAMES.get(type(value), 'value')}, not a Kubernetes object")
 
 
 def _is_object(value: Any) -> bool:

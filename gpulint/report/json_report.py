@@ -13,7 +13,7 @@ def render(report: CheckReport, include_pass: bool = False) -> str:
     results = []
     for result, position in located(report.findings(include_pass)):
         resource = result.resource
-        results.append({
+        entry = {
             "policy": result.policy.name,
             "rule": result.rule,
             "result": result.result,
@@ -27,7 +27,12 @@ def render(report: CheckReport, include_pass: bool = False) -> str:
             "column": position.column,
             "template": resource.template,
             "role": result.role,
-        })
+        }
+        if result.suppression is not None:  # only on suppressed results: existing readers see no change
+            suppressed = result.suppression
+            entry["suppression"] = {"kind": suppressed.kind, "reason": suppressed.reason,
+                                    "result": suppressed.result or None, "message": suppressed.message or None}
+        results.append(entry)
     errors = [{"file": e.file, "line": e.line, "column": e.column, "message": e.message} for e in report.errors]
     document = {"gpulint": __version__, "summary": report.summary(), "results": results, "errors": errors}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -57,6 +57,10 @@ def render(report: CheckReport, out: TextIO, *, color: bool = False, quiet: bool
         out.write(head + "\n")
         for line in (result.message or "").splitlines() or [""]:
             out.write(f"    {line}\n")
+        suppressed = result.suppression
+        if suppressed is not None and suppressed.result:
+            was = (suppressed.message or "").replace("\n", " ")
+            out.write(paint(f"    was {suppressed.result}: {was}", "dim") + "\n")
         if result.result in (FAIL, WARN) and result.policy.fix:
             out.write(paint(f"    fix: {result.policy.fix}", "dim") + "\n")
     for error in report.errors:
@@ -93,10 +97,10 @@ def _summary(report: CheckReport, out: TextIO, color: bool, width: int) -> None:
         console.print(table)
         out.write(buffer.getvalue())
         out.write("\n")
-    out.write(_totals(report) + "\n")
+    out.write(totals_line(report) + "\n")
 
 
-def _totals(report: CheckReport) -> str:
+def totals_line(report: CheckReport) -> str:
     failing = Counter(r.severity or "info" for r in report.results if r.result == FAIL)
     fails = sum(failing.values())
     parts = [f"{n} {s}" for s in SEVERITIES if (n := failing.get(s))]

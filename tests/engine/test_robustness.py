@@ -56,12 +56,12 @@ def test_corpus_checks_without_crash_or_internal_error(capsys):
     # The corpus holds exactly one published file that does not parse, and one rendered chart whose
     # license comment swallowed a ServiceAccount's apiVersion line: exactly those two clean errors.
     assert code == 2
-    errors = [(e["file"].split("/corpus/")[1], e["line"], e["column"], e["message"]) for e in document["errors"]]
+    errors = [(e["file"].partition("/corpus/")[2] or e["file"], e["line"], e["column"], e["message"]) for e in document["errors"]]
     assert errors == [
         ("gpu-workloads/gke-kubernetes-engine-samples/vllm-llama4-scout-17b-16e.yaml", 96, 18,
          "a mapping key is a mapping, not a string (an unquoted {{...}} placeholder?)"),
         ("helm-rendered/llm-benchmark-chart-vllm.yaml", 23, 1,
-         "document 1 is not a Kubernetes object (no kind/apiVersion)"),
+         "document 1 has kind ServiceAccount but no apiVersion, so it is not a Kubernetes object"),
     ]
     internal = [r for r in document["results"] if "internal error" in r["message"]]
     assert internal == []

@@ -25,7 +25,7 @@ def test_corpus_loads():
         LoadError(BROKEN, 96, 18, "a mapping key is a mapping, not a string (an unquoted {{...}} placeholder?)"),
         # the chart's license comment has no final newline, so `# ...SOFTWARE.apiVersion: v1` swallows the
         # ServiceAccount's apiVersion: kubectl refuses that object too ("apiVersion not set")
-        LoadError(SWALLOWED, 23, 1, "document 1 is not a Kubernetes object (no kind/apiVersion)"),
+        LoadError(SWALLOWED, 23, 1, "document 1 has kind ServiceAccount but no apiVersion, so it is not a Kubernetes object"),
     ]
 
 

@@ -99,9 +99,9 @@ def test_not_kubernetes_objects():
     result = load_text(text, "m.yaml")
     assert names(result) == [("Pod", "ok")]
     assert result.errors == [
-        LoadError("m.yaml", 4, 1, "document 2 is not a Kubernetes object (no kind/apiVersion)"),
-        LoadError("m.yaml", 6, 1, "document 3 is not a Kubernetes object (no kind/apiVersion)"),
-        LoadError("m.yaml", 8, 1, "document 4 is not a Kubernetes object (no kind/apiVersion)"),
+        LoadError("m.yaml", 4, 1, "document 2 has kind Pod but no apiVersion, so it is not a Kubernetes object"),
+        LoadError("m.yaml", 6, 1, "document 3 has apiVersion v1 but no kind, so it is not a Kubernetes object"),
+        LoadError("m.yaml", 8, 1, "document 4 is not a Kubernetes object (kind and apiVersion must be strings)"),
         LoadError("m.yaml", 11, 1, "document 5 is a list, not a Kubernetes object"),
         LoadError("m.yaml", 14, 1, "document 6 is a string, not a Kubernetes object"),
         LoadError("m.yaml", 16, 1, "document 7 is a number, not a Kubernetes object"),

@@ -15,9 +15,10 @@ from .errors import CelCompileError, CelEvalError, LibraryError, translate_compi
 from .kyverno_lib import KyvernoLib
 from .opaque import POOL, TYPES, make
 from .registry import Registry
-from .rewrite import Context, rewrite
+from .rewrite import Context, free_idents, rewrite
 from .syntax import Node, emit, parse
 from .values import to_plain
+from . import variables as V
 
 T = cel.Type
 
@@ -83,18 +84,27 @@ _FALLBACKS = [
 class CelProgram:
     """A compiled expression; ``evaluate`` returns plain Python data or raises CelEvalError."""
 
-    __slots__ = ("expression", "source", "return_type", "_expr", "_is_bool")
+    __slots__ = ("expression", "source", "return_type", "_expr", "_is_bool", "_uses_vars")
 
-    def __init__(self, expression: str, source: str, expr, return_type: str):
+    def __init__(self, expression: str, source: str, expr, return_type: str, uses_vars: bool = False):
         self.expression = expression
         self.source = source                # what cel-cpp compiled (after rewriting)
         self.return_type = return_type      # cel-go style static type: bool, string, dyn, list(int) ...
         self._expr = expr
         self._is_bool = return_type == "bool"
+        self._uses_vars = uses_vars         # calls variable accessors: needs the activation frame
 
-    def evaluate(self, activation) -> Any:
+    def evaluate(self, activation: V.Activation) -> Any:
+        """Evaluate on an activation from ``CelEnvironment.activation`` (variables memoised on it)."""
         try:
-            v = self._expr.eval(activation)
+            if self._uses_vars:
+                V.push(activation)
+                try:
+                    v = self._expr.eval(activation.act)
+                finally:
+                    V.pop()
+            else:
+                v = self._expr.eval(activation.act)
         except RuntimeError as e:
             raise CelEvalError(translate_runtime(str(e))) from None
         if self._is_bool:
@@ -112,8 +122,8 @@ class CelProgram:
         return f"CelProgram({self.expression!r})"
 
 
-class _LazyVariables:
-    """Rewritten ASTs of the policy variables declared before a given index, built on first use."""
+class _Variables:
+    """The policy variables declared before a given index, compiled on first reference."""
 
     def __init__(self, env: "CelEnvironment", variables: tuple, upto: int, namespace: str | None):
         self._env, self._vars, self._upto, self._ns = env, variables, upto, namespace
@@ -122,8 +132,12 @@ class _LazyVariables:
     def __contains__(self, name) -> bool:
         return name in self._names
 
-    def __getitem__(self, name) -> Node:
-        return self._env._variable_ast(self._vars, self._names[name], self._ns)
+    def node(self, name: str, scope: frozenset) -> Node:
+        """What replaces ``variables.<name>`` (raises the variable's CelCompileError)."""
+        var = self._env._variable(self._vars, self._names[name], self._ns)
+        if var.inline is not None and (var.ref is None or not (var.free & scope)):
+            return var.inline
+        return var.ref
 
 
 class CelEnvironment:
@@ -159,17 +173,21 @@ class CelEnvironment:
             variables["authorizer"] = AUTHORIZER
             if params:
                 variables["params"] = T.DYN
+        self._var_table: dict[int, V.Variable] = {}          # id -> compiled policy variable
+        for name, ret, impl in V.accessor_decls(self._var_table):
+            reg.fn(name, [T.INT], ret, impl)
         self._globals = frozenset(variables) | {"variables"}
         self._env = cel.NewEnv(descriptor_pool=POOL, config=_CONFIG, variables=variables, functions=reg.decls())
         self._programs: dict = {}
-        self._var_asts: dict = {}
+        self._variables: dict = {}                           # (variables[:i+1], namespace) -> Variable
         self._types: dict = {}
         self._checker = Checker(self._type_of_source)
 
     # ------------------------------------------------------------------ activation
     def activation(self, *, object=None, oldObject=None, request=None, namespaceObject=None,  # noqa: A002
-                   params=None, exceptions=None):
-        """One activation per resource; reuse it for every expression and policy."""
+                   params=None, exceptions=None) -> V.Activation:
+        """One activation per resource; reuse it for every expression and policy (the
+        conversion of ``object`` and the values of policy variables are cached on it)."""
         data = {"object": object, "oldObject": oldObject, "request": request, "namespaceObject": namespaceObject}
         if self.flavor == "vpol":
             data["exceptions"] = exceptions if exceptions is not None else {"allowedImages": [], "allowedValues": []}
@@ -177,7 +195,7 @@ class CelEnvironment:
             data["authorizer"] = _AUTHZ_VALUE
             if self.params:
                 data["params"] = params
-        return self._env.Activation(data=data)
+        return V.Activation(self._env.Activation(data=data))
 
     # --------------------------------------------------------------------- compile
     def compile(self, expression: str, *, variables: Sequence[tuple[str, str]] = (), expect: Expect = None,
@@ -200,54 +218,101 @@ class CelEnvironment:
         """Compile every policy variable; returns [(index, CelCompileError)] (Kyverno compiles all)."""
         errors = []
         variables = tuple(variables)
-        for i, (_, expr) in enumerate(variables):
+        for i in range(len(variables)):
             try:
-                self.compile(expr, variables=variables[:i], namespace=namespace)
+                self._variable(variables, i, namespace)
             except CelCompileError as e:
                 errors.append((i, e))
         return errors
 
     def _ctx(self, variables: tuple, upto: int, namespace: str | None, fallbacks=frozenset()) -> Context:
-        return Context(variables=_LazyVariables(self, variables, upto, namespace), namespace=namespace,
+        return Context(variables=_Variables(self, variables, upto, namespace), namespace=namespace,
                        globals=self._globals, flavor=self.flavor, string_fallback="string" in fallbacks,
                        numeric_fallback="numeric" in fallbacks)
 
-    def _variable_ast(self, variables: tuple, index: int, namespace: str | None) -> Node:
-        key = (variables[:index + 1], namespace)
-        ast = self._var_asts.get(key)
-        if ast is None:
-            ast = rewrite(parse(variables[index][1]), self._ctx(variables, index, namespace))
-            self._var_asts[key] = ast
-        return ast
-
     def _compile(self, expression: str, variables: tuple, expect: Expect, namespace: str | None) -> CelProgram:
+        source, expr, _, _ = self._prepare(expression, variables, namespace)
+        if expr.return_type().name().startswith("optional_type"):
+            # Optionals cannot cross into Python: hand back the value or null.
+            source = (f"cel.bind(__gpl_r, {source}, __gpl_r.hasValue() ? dyn(__gpl_r.value()) : dyn(null))")
+            expr = self._cel_compile(source, expression)
+        return self._finish(expression, source, expr, expect)
+
+    def _prepare(self, expression: str, variables: tuple, namespace: str | None):
+        """Parse, rewrite, check and compile: (source, cel expression, parsed and rewritten ASTs or None)."""
         try:
             tree = parse(expression)
         except CelCompileError:
             # Our parser is a subset of CEL's grammar: let cel-cpp have the final word.
-            expr = self._cel_compile(expression, expression)
-            return self._finish(expression, expression, expr, expect)
+            return expression, self._cel_compile(expression, expression), None, None
         fallbacks: set[str] = set()
         while True:
             out = rewrite(tree, self._ctx(variables, len(variables), namespace, frozenset(fallbacks)))
             self._checker.check(out)
-            source = emit(out)
+            source = emit(V.hoist(out, self._var_table))
             if source == emit(tree):
                 source = expression          # nothing rewritten: keep the user's text (error columns)
             try:
-                expr = self._cel_compile(source, expression)
-                break
+                return source, self._cel_compile(source, expression), tree, out
             except CelCompileError as e:
                 # Rewrites only needed for rare typings are applied on demand.
                 extra = {name for name, pattern in _FALLBACKS if pattern.search(str(e))} - fallbacks
                 if not extra:
                     raise
                 fallbacks |= extra
-        if expr.return_type().name().startswith("optional_type"):
-            # Optionals cannot cross into Python: hand back the value or null.
-            source = (f"cel.bind(__gpl_r, {source}, __gpl_r.hasValue() ? dyn(__gpl_r.value()) : dyn(null))")
+
+    # ------------------------------------------------------------------- variables
+    def _variable(self, variables: tuple, index: int, namespace: str | None) -> V.Variable:
+        """The compiled variable ``variables[index]`` (cached; raises its CelCompileError)."""
+        key = (variables[:index + 1], namespace)
+        var = self._variables.get(key)
+        if var is None:
+            try:
+                var = self._build_variable(variables[:index + 1], namespace)
+            except CelCompileError as e:
+                var = e
+            self._variables[key] = var
+        if isinstance(var, CelCompileError):
+            raise var
+        return var
+
+    def _build_variable(self, variables: tuple, namespace: str | None) -> V.Variable:
+        name, expression = variables[-1]
+        source, expr, tree, ast = self._prepare(expression, variables[:-1], namespace)
+        var = V.Variable(V.ids(), name)
+        var.type = static = normalize_type(expr.return_type().name())
+        optional = static.startswith("optional_type(")
+        stored = f"list({static[len('optional_type('):-1]})" if optional else static
+        declared = V.nearest_type(stored)
+        path = ast is not None and V.is_path(ast)
+        if ast is not None:
+            names = {n: i for i, (n, _) in enumerate(variables[:-1])}
+            var.special = V.produces_special(
+                tree, lambda n: n in names and self._variable(variables, names[n], namespace).special)
+        self._var_table[var.id] = var
+        if path:
+            # Cheaper to re-run than to convert, exact type, one root: inlined (see node()).
+            var.inline = ast
+            var.free = frozenset(free_idents(ast))
+        elif ast is not None and declared not in V.SCALARS and V.STRUCTURAL == "bind":
+            # Lists/maps of object data cost more to convert than to recompute once per
+            # program: bound lazily in each program that uses them (exact static type).
+            var.value = ast
+            var.ref = V.accessor_call(V.BIND_FN, var.id)
+            return var
+        elif ast is not None and ("optional_type(" in stored or (var.special and "dyn" in declared)):
+            # The accessor cannot carry optionals below the top level, nor timestamps,
+            # durations, types (uints would turn into ints) where its type says dyn.
+            var.value = ast
+            var.ref = V.accessor_call(V.BIND_FN, var.id)
+            return var
+        if optional:
+            source = f"cel.bind(__gpl_r, {source}, __gpl_r.hasValue() ? [__gpl_r.value()] : [])"
             expr = self._cel_compile(source, expression)
-        return self._finish(expression, source, expr, expect)
+        var.expr, var.source, var.is_bool = expr, source, stored == "bool"
+        var.accessor = V.accessor_name(declared)
+        var.ref = V.optional_ref(var.accessor, var.id) if optional else V.accessor_call(var.accessor, var.id)
+        return var
 
     def _cel_compile(self, source: str, original: str):
         try:
@@ -267,7 +332,7 @@ class CelEnvironment:
             raise CelCompileError("output is expected to be of type string")
         if expect == "string_or_null" and rtype not in ("string", "null_type"):
             raise CelCompileError("output is expected to be of type string or null")
-        return CelProgram(expression, source, expr, rtype)
+        return CelProgram(expression, source, expr, rtype, uses_vars=V.ACCESSOR_PREFIX in source)
 
     def _type_of_source(self, text: str, evaluate: bool = False) -> str | None:
         key = (text, evaluate)

@@ -3,10 +3,10 @@
 Passes (one recursive walk, scope-aware so comprehension variables are never
 mistaken for globals):
 
-* ``variables.<name>`` -> ``(<inlined expression>)``: Kyverno variables are
-  lazy and statically typed; inlining keeps both (an unused erroring variable
-  never runs; ``variables.x`` has x's static type). Only variables declared
-  *before* may be used (``undefined field 'x'``).
+* ``variables.<name>`` -> a call of the variable's typed accessor
+  (``__gpulint_var_list(17)``, lazy and memoised, see variables.py) or, for
+  mere access paths, the variable's own rewritten expression. Only variables
+  declared *before* may be used (``undefined field 'x'``).
 * ``x.orValue(y)`` -> ``cel.bind(v, x, type(v) == optional_type ?
   dyn(v).orValue(y) : dyn(v))``: Kyverno's ``__orValueCompat__`` (a present
   non-optional x returns x; the result is statically dyn).
@@ -40,7 +40,7 @@ K8S_FORBIDDEN_PREFIXES = ("cel.", "math.", "base64.", "regex.")
 
 @dataclass
 class Context:
-    variables: dict                     # name -> rewritten AST of an earlier variable
+    variables: object                   # `in` + node(name, scope): what replaces variables.<name>
     namespace: str | None = None
     globals: frozenset = frozenset()
     flavor: str = "vpol"
@@ -98,19 +98,19 @@ class _Rewriter:
     def _Select(self, n, scope):
         if (isinstance(n.operand, Ident) and n.operand.name == "variables" and not n.operand.leading_dot
                 and "variables" not in scope):
-            return self._variable(n.field)
+            return self._variable(n.field, scope)
         return Select(self.visit(n.operand, scope), n.field, n.optional)
 
     def _Index(self, n, scope):
         if (isinstance(n.operand, Ident) and n.operand.name == "variables" and "variables" not in scope
                 and isinstance(n.index, Lit) and n.index.kind == "string"):
-            return self._variable(n.index.value)
+            return self._variable(n.index.value, scope)
         return Index(self.visit(n.operand, scope), self.visit(n.index, scope), n.optional)
 
-    def _variable(self, name: str) -> Node:
+    def _variable(self, name: str, scope: frozenset) -> Node:
         if name not in self.ctx.variables:
             raise CelCompileError(f"undefined field '{name}'")
-        return self.ctx.variables[name]
+        return self.ctx.variables.node(name, scope)
 
     def _Unary(self, n, scope):
         return Unary(n.op, self.visit(n.operand, scope))
@@ -145,7 +145,7 @@ class _Rewriter:
             a = n.args[0]
             if (isinstance(a, Select) and isinstance(a.operand, Ident) and a.operand.name == "variables"
                     and "variables" not in scope):
-                self._variable(a.field)
+                self._variable(a.field, scope)
                 return Lit("bool", "true", True)
         inner = scope
         bound = _bound_names(n)

@@ -156,23 +156,29 @@ class Suite:
                     foreach_vars[rule.get("name")] = rule["foreachValues"]
         op = operation or variables.get("request.operation") or "CREATE"
         old = resource if op in ("UPDATE", "DELETE") else None
-        get_resource = list_resources = None  # no cluster: configMap/apiCall entries are skipped
-        if self.cluster is not None:
-            def get_resource(api_version, plural, ns, name, items=self.cluster):  # noqa: F811
-                return next((r for r in items if r.get("apiVersion") == api_version
-                             and _plural(r.get("kind", "")) == plural
-                             and (r.get("metadata") or {}).get("namespace", "") in ("", ns)
-                             and (r.get("metadata") or {}).get("name") == name), None)
-
-            def list_resources(api_version, plural, ns, items=self.cluster):  # noqa: F811
-                return [r for r in items if r.get("apiVersion") == api_version
-                        and _plural(r.get("kind", "")) == plural
-                        and (not ns or (r.get("metadata") or {}).get("namespace") == ns)]
+        # no cluster resources: configMap/apiCall entries are skipped, as `kyverno test` does
+        get_resource, list_resources = (None, None) if self.cluster is None else \
+            _cluster_lookups(self.cluster)
         return LegacyContextData(operation=op, user_info=self.user_info,
                                  namespace_labels=self.namespace_labels, variables=variables,
                                  rule_variables=rule_vars, foreach_variables=foreach_vars,
                                  get_resource=get_resource, list_resources=list_resources,
                                  old_object=old, exceptions=self.exceptions)
+
+
+def _cluster_lookups(items: list):
+    def get_resource(api_version, plural, ns, name):
+        return next((r for r in items if r.get("apiVersion") == api_version
+                     and _plural(r.get("kind", "")) == plural
+                     and (r.get("metadata") or {}).get("namespace", "") in ("", ns)
+                     and (r.get("metadata") or {}).get("name") == name), None)
+
+    def list_resources(api_version, plural, ns):
+        return [r for r in items if r.get("apiVersion") == api_version
+                and _plural(r.get("kind", "")) == plural
+                and (not ns or (r.get("metadata") or {}).get("namespace") == ns)]
+
+    return get_resource, list_resources
 
 
 def _plural(kind: str) -> str:

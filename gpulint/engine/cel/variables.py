@@ -1,0 +1,394 @@
+"""Policy ``variables``: lazy, memoised, statically typed (Kyverno semantics, fact sheet §1.4/§1.5).
+
+Kyverno compiles each variable once and registers its static type as the field
+``variables.<name>``; at run time a variable is evaluated on first access and
+memoised for the rest of that evaluation, so an unused erroring variable is
+harmless and ``false && variables.bad`` is false.
+
+cel-expr-python has no lazy activation values, so:
+
+* each variable is compiled on its own (once per (variable prefix, namespace))
+  into a program, in declaration order;
+* ``variables.<name>`` in any expression is rewritten to a call of a
+  Python-implemented *accessor* declared once in the environment, one per static
+  type: ``__gpulint_var_bool(17)``, ``__gpulint_var_list(17)`` ... (17 = the
+  variable's id). The accessor's declared return type gives the reference its
+  static type (the variable's own type, or the nearest declared one:
+  ``list(map(string, string))`` -> ``list(map(string, dyn))``, anything else ->
+  ``dyn``);
+* the accessor finds the activation being evaluated on a per-thread frame stack
+  (pushed by ``CelProgram.evaluate``), evaluates the variable's program on that
+  same cel activation the first time, memoises the Python value or the error on
+  the :class:`Activation` wrapper (one per resource, shared by every policy and
+  program evaluated on it) and returns it; a memoised error is raised again, so
+  cel-cpp turns it into a CEL error at that point of the expression
+  (short-circuit preserved, message = the variable's own error).
+
+Values cross the Python boundary twice (CEL -> Python once per activation,
+Python -> CEL on every access, cost proportional to the value's size), so
+variables that are mere access paths (``object.spec.template.spec``, a literal,
+``variables.x.y``) are still inlined: they cost less to re-run than to convert,
+keep their exact type, and cannot grow the source (one root each).
+
+Top-level ``optional_type(T)`` variables are stored as ``[]``/``[v]`` and
+rebuilt as optionals at the reference. Values that cannot cross the boundary
+inside a ``dyn`` position (timestamps, durations, types; uints would come back
+as ints) are avoided by inlining the few variables whose expression can produce
+them when their static type needs widening.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Callable
+
+from cel_expr_python import cel
+
+from .errors import LibraryError, translate_runtime
+from .opaque import TYPES
+from .syntax import Binary, Call, Cond, Ident, Index, ListLit, Lit, MapLit, MsgLit, Node, Select, Unary, walk
+
+T = cel.Type
+_ERROR = T.ERROR
+
+__all__ = ["Activation", "Variable", "ACCESSOR_PREFIX", "accessor_decls", "push", "pop", "nearest_type",
+           "ids", "hoist"]
+
+ACCESSOR_PREFIX = "__gpulint_var_"
+BIND_FN = "__gpulint_bind"          # placeholder of a variable bound in each program (never compiled)
+STRUCTURAL = "bind"                 # experiment switch: "bind" or "accessor" for list/map/dyn variables
+
+# Declared accessors: cel-go style static type -> (function name suffix, cel type).
+_ACCESSORS: dict[str, tuple[str, object]] = {
+    "bool": ("bool", T.BOOL),
+    "int": ("int", T.INT),
+    "uint": ("uint", T.UINT),
+    "double": ("double", T.DOUBLE),
+    "string": ("string", T.STRING),
+    "bytes": ("bytes", T.BYTES),
+    "null_type": ("null", T.NULL),
+    "google.protobuf.Timestamp": ("timestamp", T.TIMESTAMP),
+    "google.protobuf.Duration": ("duration", T.DURATION),
+    "list(dyn)": ("list", T.List(T.DYN)),
+    "list(string)": ("list_string", T.List(T.STRING)),
+    "list(int)": ("list_int", T.List(T.INT)),
+    "list(double)": ("list_double", T.List(T.DOUBLE)),
+    "list(bool)": ("list_bool", T.List(T.BOOL)),
+    "list(list(dyn))": ("list_list", T.List(T.List(T.DYN))),
+    "list(list(string))": ("list_list_string", T.List(T.List(T.STRING))),
+    "list(map(string, dyn))": ("list_map", T.List(T.Map(T.STRING, T.DYN))),
+    "list(map(string, string))": ("list_map_string", T.List(T.Map(T.STRING, T.STRING))),
+    "map(string, dyn)": ("map", T.Map(T.STRING, T.DYN)),
+    "map(string, string)": ("map_string", T.Map(T.STRING, T.STRING)),
+    "map(string, int)": ("map_int", T.Map(T.STRING, T.INT)),
+    "map(string, bool)": ("map_bool", T.Map(T.STRING, T.BOOL)),
+    "map(string, list(string))": ("map_list_string", T.Map(T.STRING, T.List(T.STRING))),
+    "map(string, list(dyn))": ("map_list", T.Map(T.STRING, T.List(T.DYN))),
+    "map(string, map(string, dyn))": ("map_map", T.Map(T.STRING, T.Map(T.STRING, T.DYN))),
+    "map(dyn, dyn)": ("map_dyn", T.Map(T.DYN, T.DYN)),
+    "dyn": ("dyn", T.DYN),
+}
+for _name, _t in TYPES.items():
+    _ACCESSORS[_name] = (_name.replace(".", "_"), _t)
+
+# Accessor types whose values are cheap to convert (no object subtrees inside).
+SCALARS = frozenset(["bool", "int", "uint", "double", "string", "bytes", "null_type", "google.protobuf.Timestamp",
+                     "google.protobuf.Duration", "list(string)", "list(int)", "list(double)", "list(bool)",
+                     "list(list(string))", "map(string, string)", "map(string, int)", "map(string, bool)",
+                     "map(string, list(string))", *TYPES])
+
+# Expressions that can put such values where a widened accessor type says dyn.
+_SPECIAL_CALLS = frozenset({"timestamp", "duration", "uint", "type", "now", "truncate"})
+_TYPE_IDENTS = frozenset({"int", "uint", "double", "string", "bool", "bytes", "list", "map", "null_type", "type",
+                          "dyn", "optional_type", "google"})
+
+_ids = itertools.count(1)
+
+
+def ids() -> int:
+    """A fresh variable id (unique across environments, so memos never collide)."""
+    return next(_ids)
+
+
+# ------------------------------------------------------------------------------- activation
+
+class Activation:
+    """One resource's cel activation plus the memo of the policy variables evaluated on it.
+
+    Returned by ``CelEnvironment.activation``; reuse it for every program of every policy
+    on that resource (conversion of ``object`` is cached per cel activation, variables
+    per wrapper)."""
+
+    __slots__ = ("act", "memo", "__weakref__")
+
+    def __init__(self, act):
+        self.act = act
+        self.memo: dict = {}
+
+
+_state = threading.local()
+
+
+def push(activation: Activation) -> None:
+    try:
+        _state.frames.append(activation)
+    except AttributeError:
+        _state.frames = [activation]
+
+
+def pop() -> None:
+    _state.frames.pop()
+
+
+class _Failure:
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+_MISSING = object()
+
+
+# ------------------------------------------------------------------------------- variables
+
+class Variable:
+    """One compiled policy variable (its own program, static type and reference node)."""
+
+    __slots__ = ("id", "name", "expr", "is_bool", "type", "accessor", "ref", "inline", "free", "special",
+                 "source", "value")
+
+    def __init__(self, vid: int, name: str):
+        self.id = vid
+        self.name = name
+        self.expr = None            # cel Expression of the stored value ([v]/[] for optionals)
+        self.is_bool = False
+        self.type = "dyn"           # the variable's static type (cel-go style)
+        self.accessor: str | None = None
+        self.ref: Node | None = None      # node replacing `variables.<name>` (accessor call)
+        self.inline: Node | None = None   # rewritten AST inlined instead, when that is cheaper/needed
+        self.free: frozenset = frozenset()  # identifiers the inline AST reads
+        self.special = False        # may produce timestamps/durations/uints/types
+        self.source = ""
+        self.value: Node | None = None    # rewritten AST bound with cel.bind in each program (ref = BIND_FN)
+
+    def compute(self, act):
+        """Evaluate on a cel activation: the Python value, or a _Failure."""
+        try:
+            v = self.expr.eval(act)
+        except RuntimeError as e:
+            return _Failure(translate_runtime(str(e)))
+        if self.is_bool:
+            r = v.plain_value()
+            if r is True or r is False:
+                return r
+        if v.type() == _ERROR:
+            return _Failure(translate_runtime(v.value()))
+        try:
+            return v.plain_value()
+        except TypeError as e:
+            return _Failure(f"unsupported variable value ({self.name}): {e}")
+
+    def __repr__(self) -> str:
+        return f"Variable({self.name!r}, id={self.id}, type={self.type!r}, accessor={self.accessor!r})"
+
+
+def accessor_decls(table: dict[int, Variable]) -> list:
+    """(name, return type, impl) of every accessor; ``table`` maps ids to variables."""
+
+    def access(key):
+        try:
+            frame = _state.frames[-1]
+        except (AttributeError, IndexError):
+            raise LibraryError("variables are not available here") from None
+        memo = frame.memo
+        v = memo.get(key, _MISSING)
+        if v is _MISSING:
+            v = memo[key] = table[key].compute(frame.act)
+        if type(v) is _Failure:
+            raise LibraryError(v.message)
+        return v
+
+    return [(ACCESSOR_PREFIX + suffix, t, access) for suffix, t in _ACCESSORS.values()]
+
+
+# ------------------------------------------------------------------------------- typing
+
+def _parse_type(s: str):
+    """'list(map(string, dyn))' -> ('list', [('map', [('string', []), ('dyn', [])])])."""
+    s = s.strip()
+    head, paren, rest = s.partition("(")
+    if not paren or not rest.endswith(")"):
+        return (s, [])
+    args, depth, cur = [], 0, []
+    for ch in rest[:-1]:
+        if ch == "," and depth == 0:
+            args.append("".join(cur))
+            cur = []
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur.append(ch)
+    args.append("".join(cur))
+    return (head, [_parse_type(a) for a in args])
+
+
+def _print_type(t) -> str:
+    head, args = t
+    return f"{head}({', '.join(_print_type(a) for a in args)})" if args else head
+
+
+def _widenings(t):
+    """t, then ever wider types, ending with dyn."""
+    head, args = t
+    if head == "list" and len(args) == 1:
+        for e in _widenings(args[0]):
+            yield ("list", [e])
+    elif head == "map" and len(args) == 2:
+        for k in _widenings(args[0]):
+            for v in _widenings(args[1]):
+                yield ("map", [k, v])
+    else:
+        yield t
+    yield ("dyn", [])
+
+
+def nearest_type(static: str) -> str:
+    """The declared accessor type closest to ``static`` (itself if declared)."""
+    if static in _ACCESSORS:
+        return static
+    for w in _widenings(_parse_type(static)):
+        name = _print_type(w)
+        if name in _ACCESSORS:
+            return name
+    return "dyn"
+
+
+def accessor_name(declared: str) -> str:
+    return ACCESSOR_PREFIX + _ACCESSORS[declared][0]
+
+
+# ------------------------------------------------------------------------------- AST helpers
+
+def accessor_call(name: str, vid: int) -> Call:
+    return Call(name, [Lit("int", str(vid), vid)])
+
+
+def optional_ref(name: str, vid: int) -> Node:
+    """Rebuild the optional of a variable stored as [] / [v]."""
+    v = Ident(f"__gpl_vo{vid}")
+    return Call("bind", [v, accessor_call(name, vid), Cond(
+        Binary("==", Call("size", [v]), Lit("int", "0", 0)),
+        Call("none", [], target=Ident("optional")),
+        Call("of", [Index(v, Lit("int", "0", 0))], target=Ident("optional")))], target=Ident("cel"))
+
+
+def referenced_ids(n: Node) -> list[int]:
+    return [c.args[0].value for c in walk(n)
+            if isinstance(c, Call) and c.target is None and c.fn.startswith(ACCESSOR_PREFIX)
+            and c.args and isinstance(c.args[0], Lit)]
+
+
+def is_path(n: Node, budget: int = 24) -> bool:
+    """An access path or small literal: cheaper to re-run than to convert, and one root only."""
+    nodes = 0
+    while True:
+        nodes += 1
+        if nodes > budget:
+            return False
+        if isinstance(n, Select):
+            n = n.operand
+        elif isinstance(n, Index):
+            if not isinstance(n.index, Lit):
+                return False
+            n = n.operand
+        elif isinstance(n, Ident):
+            return not n.leading_dot
+        elif isinstance(n, Lit):
+            return True
+        elif isinstance(n, ListLit):
+            return len(n.elems) <= budget and all(isinstance(e, Lit) and not o for e, o in n.elems)
+        elif isinstance(n, Call):
+            return (n.target is None and (n.fn.startswith(ACCESSOR_PREFIX) or n.fn == BIND_FN)
+                    and len(n.args) == 1 and isinstance(n.args[0], Lit))
+        else:
+            return False
+
+
+def produces_special(tree: Node, is_special: Callable[[str], bool]) -> bool:
+    """Whether the user's expression ``tree`` (before rewriting) can produce timestamps,
+    durations, uints or type values; ``is_special(name)`` answers for ``variables.<name>``."""
+    for c in walk(tree):
+        if isinstance(c, Call):
+            if c.fn in _SPECIAL_CALLS:
+                return True
+        elif isinstance(c, Lit) and c.kind == "uint":
+            return True
+        elif isinstance(c, Ident) and c.name in _TYPE_IDENTS:
+            return True
+        elif isinstance(c, MsgLit):
+            return True
+        elif isinstance(c, Select) and isinstance(c.operand, Ident) and c.operand.name == "variables":
+            if is_special(c.field):
+                return True
+        elif (isinstance(c, Index) and isinstance(c.operand, Ident) and c.operand.name == "variables"
+              and isinstance(c.index, Lit) and c.index.kind == "string"):
+            if is_special(c.index.value):
+                return True
+    return False
+
+
+def _map(n: Node, f: Callable[[Node], Node | None]) -> Node:
+    """Rebuild ``n`` bottom-up where ``f`` returns a replacement (None = keep, recurse)."""
+    r = f(n)
+    if r is not None:
+        return r
+    if isinstance(n, Select):
+        return Select(_map(n.operand, f), n.field, n.optional)
+    if isinstance(n, Index):
+        return Index(_map(n.operand, f), _map(n.index, f), n.optional)
+    if isinstance(n, Call):
+        return Call(n.fn, [_map(a, f) for a in n.args], None if n.target is None else _map(n.target, f))
+    if isinstance(n, Unary):
+        return Unary(n.op, _map(n.operand, f))
+    if isinstance(n, Binary):
+        return Binary(n.op, _map(n.left, f), _map(n.right, f))
+    if isinstance(n, Cond):
+        return Cond(_map(n.cond, f), _map(n.then, f), _map(n.other, f))
+    if isinstance(n, ListLit):
+        return ListLit([(_map(e, f), o) for e, o in n.elems])
+    if isinstance(n, MapLit):
+        return MapLit([(_map(k, f), _map(v, f), o) for k, v, o in n.entries])
+    if isinstance(n, MsgLit):
+        return MsgLit(n.name, [(name, _map(v, f), o) for name, v, o in n.fields])
+    return n
+
+
+def hoist(root: Node, table: dict) -> Node:
+    """Bind each variable used by ``root`` once, around the whole expression.
+
+    Accessor calls and BIND_FN placeholders are replaced by aliases bound with
+    ``cel.bind``, which cel-cpp evaluates lazily (on first use of the alias) and
+    caches for the rest of the evaluation: laziness and short-circuits are kept, an
+    accessed value crosses from Python into CEL once per evaluation instead of once
+    per reference (or per iteration of a comprehension around it), and a bound
+    variable's expression runs at most once per evaluation. Binds are nested by
+    variable id, so a variable's dependencies (compiled first, smaller ids) are in
+    scope of its value; ``table`` maps ids to variables.
+    """
+    values: dict[int, Node] = {}
+
+    def swap(n: Node):
+        if (isinstance(n, Call) and n.target is None and len(n.args) == 1 and isinstance(n.args[0], Lit)
+                and (n.fn.startswith(ACCESSOR_PREFIX) or n.fn == BIND_FN)):
+            vid = n.args[0].value
+            if vid not in values:
+                values[vid] = accessor_call(n.fn, vid) if n.fn != BIND_FN else _map(table[vid].value, swap)
+            return Ident(f"__gpl_v{vid}")
+        return None
+
+    out = _map(root, swap)
+    for vid in sorted(values, reverse=True):
+        out = Call("bind", [Ident(f"__gpl_v{vid}"), values[vid], out], target=Ident("cel"))
+    return out
