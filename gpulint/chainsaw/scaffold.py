@@ -175,8 +175,11 @@ def _relocate_check(files: FileSet, name: str) -> None:
 
 def next_steps(name: str, parent: str) -> list[str]:
     folder = os.path.join(parent, name) if parent not in ("", ".") else name
-    return [f"gpulint test {folder}/                       # the scaffold passes as created",
-            f"gpulint check -p {folder}/ k8s/                # lint your manifests with it",
-            f"gpulint gen-test -p {folder}/{name}.yaml {folder}/.kyverno-test/ "
-            f"--out {folder}/.kyverno-test/kyverno-test.yaml --force   # after changing the rule",
-            f"chainsaw test --test-dir {folder}/            # in a cluster running Kyverno (docs/chainsaw.md)"]
+    steps = [(f"gpulint test {folder}/", "passes as created"),
+             (f"gpulint check -p {folder}/ k8s/", "lint your manifests with it"),
+             (f"gpulint gen-test -p {folder}/{name}.yaml {folder}/.kyverno-test/ "
+              f"--out {folder}/.kyverno-test/kyverno-test.yaml --force", "after changing the rule"),
+             (f"gpulint gen-chainsaw -p {folder}/{name}.yaml --fixtures {folder}/.kyverno-test "
+              f"--out {parent or '.'} --force", "likewise"),
+             (f"chainsaw test --test-dir {folder}/", "in a cluster running Kyverno: docs/chainsaw.md")]
+    return [line for command, why in steps for line in (f"# {why}", command)]

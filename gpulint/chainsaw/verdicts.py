@@ -146,6 +146,12 @@ def _route(judge: Judge, case: Case, result: Plan, synthesised: bool) -> None:
     offline = None
     if declared is None or (declared == BAD and admission != "fail"):
         offline = judge.verdict(judge.offline, case.obj)
+    if admission is None and offline is None and declared != GOOD:
+        # Not judged by the policy, yet maybe read by it (a ResourceQuota, a ConfigMap): applied first.
+        if not synthesised:
+            result.context.append(case.obj)
+        _warn(result, case, synthesised, "the policy does not apply to it; applied as a prerequisite only")
+        return
     if declared is None:
         declared = {"fail": BAD, "pass": GOOD}.get(offline or "")
         if declared is None:

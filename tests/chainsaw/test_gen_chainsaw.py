@@ -139,7 +139,9 @@ def test_flat_good_bad_folder_and_engine_sorting(project, tmp_path):
     main = list(yaml.safe_load_all(files["gpu-team-label/.chainsaw-test/chainsaw-test.yaml"]))[0]
     assert applied(step(main, "good-resources-admitted"))[:2] == ["good-pod-a.yaml", "good-pod-d.yaml"]
     assert applied(step(main, "bad-resources-denied"))[:2] == ["bad-pod-b.yaml", "bad-pod-c.yaml"]
-    assert any("Pod ml-team/cpu: the policy does not apply" in w for w in generated.warnings)
+    assert any("Pod ml-team/cpu: the policy does not apply to it; applied as a prerequisite only" in w
+               for w in generated.warnings)
+    assert "Pod" in generated.files.files["gpu-team-label/.chainsaw-test/context.yaml"]
     # No fixtures at all: the resources given on the command line are sorted by the engine.
     sorted_ = generate_chainsaw([str(project / "policies" / "vpol.yaml")], resources=[str(flat / "other.yaml")])
     main = list(yaml.safe_load_all(sorted_.files.files["gpu-team-label/.chainsaw-test/chainsaw-test.yaml"]))[0]
@@ -268,3 +270,19 @@ def test_conformance_policy_folders(tmp_path, capsys):
         assert any(f.startswith("bad-pod-") for f in applied(step(main, "bad-resources-denied")))
         assert any(f.startswith("good-pod-") for f in applied(step(main, "good-resources-admitted")))
 
+
+
+def test_a_fixture_the_engine_disagrees_with_is_left_out_with_a_warning(project, tmp_path):
+    folder = tmp_path / "mislabelled"
+    folder.mkdir()
+    (folder / "good-wrong.yaml").write_text(pod("wrong"))
+    (folder / "bad-right.yaml").write_text(pod("right"))
+    (folder / "bad-clean.yaml").write_text(pod("clean", {"team": "x"}))
+    generated = generate_chainsaw([str(project / "policies" / "vpol.yaml")], fixtures=str(folder))
+    assert any("Pod ml-team/wrong: is expected to pass but gpulint's engine denies it; left out" in w
+               for w in generated.warnings)
+    assert any("Pod ml-team/clean: is expected to fail but gpulint's engine finds no violation" in w
+               for w in generated.warnings)
+    names = set(generated.files.files)
+    assert "gpu-team-label/.chainsaw-test/bad-pod-right.yaml" in names
+    assert not any("wrong" in n or "clean" in n for n in names)

@@ -14,7 +14,7 @@ def created(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "new", "gpu-require-memory-limit", "--dir", "policies")
     assert code == 0, err
-    assert "gpulint test policies/gpu-require-memory-limit/" in out
+    assert "  gpulint test policies/gpu-require-memory-limit/\n" in out
     return tmp_path / "policies" / "gpu-require-memory-limit"
 
 

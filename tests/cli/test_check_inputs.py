@@ -178,3 +178,20 @@ def test_render_timeout_is_one_line():
     with pytest.raises(RenderError) as caught:
         run_tool([sys.executable, "-c", "import time; time.sleep(10)"], "slow render", timeout=0.3)
     assert str(caught.value) == "slow render did not finish within 0.3s"
+
+
+def test_kustomize_binary_is_preferred_and_called_with_build(capsys, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "argv.txt"
+    fake = bin_dir / "kustomize"
+    fake.write_text(f"#!{sys.executable}\nimport sys\nopen({str(log)!r}, 'w').write(repr(sys.argv[1:]))\n"
+                    "print('apiVersion: v1\\nkind: Pod\\nmetadata: {name: p, namespace: ml}\\nspec:\\n  containers:\\n"
+                    "    - {name: c, image: docker.io/x:1, resources: {limits: {nvidia.com/gpu: 1}}}')\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    (tmp_path / "overlay").mkdir()
+    code, out, err = run(capsys, *POLICY, "--kustomize", str(tmp_path / "overlay"))
+    assert code == 1, err
+    assert log.read_text() == repr(["build", str(tmp_path / "overlay")])
+    assert out.startswith(f"<kustomize {tmp_path / 'overlay'}>:")

@@ -21,9 +21,11 @@ Public API::
       cluster"), params iff ``params=True``.
     - ``env.context`` may be replaced between runs (library calls read it at call time).
 * ``env.compile(expression, *, variables=(), expect=None, namespace=None) -> CelProgram``
-    - ``variables``: the policy's (name, expression) pairs in order; ``variables.x`` is
-      inlined (lazy + statically typed like Kyverno); forward references ->
-      CelCompileError("undefined field 'x'").
+    - ``variables``: the policy's (name, expression) pairs in order; each is compiled
+      once on its own and ``variables.x`` becomes a typed accessor call that evaluates
+      x on first use and memoises it on the activation (lazy, statically typed and
+      evaluated once per resource like Kyverno; see variables.py); forward references
+      -> CelCompileError("undefined field 'x'").
     - ``expect``: "bool" | "string" | "string_or_null" | None; the *static* type must
       match exactly (a ``dyn`` result is rejected for "bool", as in Kyverno).
     - ``namespace``: a NamespacedValidatingPolicy's namespace (short ``resource.get``
@@ -32,6 +34,8 @@ Public API::
       the caller builds the Kyverno field path message around it.
 * ``env.check_variables(variables, namespace=None) -> [(index, CelCompileError)]``
 * ``env.activation(*, object, oldObject, request, namespaceObject, params, exceptions)``
+  -> an ``Activation`` wrapper (cel activation + memo of variable values); build one per
+  resource and reuse it for every program of every policy.
 * ``CelProgram.evaluate(activation)``; attributes ``expression``, ``source`` (text
   given to cel-cpp after rewriting) and ``return_type`` (cel-go style name).
 * ``ints_to_floats(obj)``: recursive copy with ints as floats (what ``kyverno test``/
@@ -61,7 +65,10 @@ Knowingly missing or different: x509.decode (no certificate parser dependency);
   authorizer.requestResource; isInteger()/asInteger() depend on the value, not on
   Go's internal representation (quantity('1000m').isInteger() is true here);
   resource.post/toGVR always error offline; an opaque value's canonical field is
-  readable (quantity('1').v); cost limits differ from Kubernetes (below).
+  readable (quantity('1').v); cost limits differ from Kubernetes (below);
+  ``variables.x`` has the nearest declared accessor type when x's static type has no
+  accessor of its own (``list(map(string, int))`` -> ``list(map(string, dyn))``);
+  ``cel.bind`` is eager (cel-go's is too; cel-cpp's lazy one is buggy, see rewrite.py).
   Data handed in must be JSON-like (dict/list/str/int/float/bool/None): dates,
   tuples or ints beyond int64 make the accessing expression fail.
 

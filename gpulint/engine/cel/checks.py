@@ -23,6 +23,7 @@ from .errors import CelCompileError
 from .rewrite import free_idents
 from .strings_lib import parse_clauses
 from .syntax import Binary, Call, Ident, ListLit, Lit, MapLit, Node, Unary, children, emit
+from .variables import ACCESSOR_PREFIX, accessor_ids
 
 _LIT_TYPES = {"int": "int", "uint": "uint", "double": "double", "string": "string", "bytes": "bytes",
               "bool": "bool", "null": "null_type"}
@@ -59,9 +60,10 @@ def _split_args(s: str) -> list[str]:
 
 
 class Checker:
-    def __init__(self, type_of_source: Callable[..., str | None]):
+    def __init__(self, type_of_source: Callable[..., str | None], variables: dict | None = None):
         # compiles (and with evaluate=True runs) text alone -> normalized type, or None on error
         self._type_of_source = type_of_source
+        self._variables = variables if variables is not None else {}    # policy variables by id
 
     def check(self, root: Node) -> None:
         self._walk(root, in_format=False, scope=frozenset())
@@ -117,6 +119,12 @@ class Checker:
             return None
         if free_idents(n) & scope:
             return None          # depends on a comprehension/bind variable: not checked
+        ids = accessor_ids(n)
+        if ids:
+            if isinstance(n, Call) and n.fn.startswith(ACCESSOR_PREFIX):
+                return self._variables[ids[0]].type              # the variable's exact static type
+            if any(self._variables[i].widened for i in ids):
+                return None      # the accessor's type is wider than Kyverno's: not checked
         return self._type_of_source(emit(n))
 
     def _homogeneous(self, elems: list, scope: frozenset) -> None:

@@ -15,8 +15,8 @@ from .errors import CelCompileError, CelEvalError, LibraryError, translate_compi
 from .kyverno_lib import KyvernoLib
 from .opaque import POOL, TYPES, make
 from .registry import Registry
-from .rewrite import Context, free_idents, rewrite
-from .syntax import Node, emit, parse
+from .rewrite import Context, debind, free_idents, rewrite
+from .syntax import Call, Ident, Node, emit, parse
 from .values import to_plain
 from . import variables as V
 
@@ -181,7 +181,7 @@ class CelEnvironment:
         self._programs: dict = {}
         self._variables: dict = {}                           # (variables[:i+1], namespace) -> Variable
         self._types: dict = {}
-        self._checker = Checker(self._type_of_source)
+        self._checker = Checker(self._type_of_source, self._var_table)
 
     # ------------------------------------------------------------------ activation
     def activation(self, *, object=None, oldObject=None, request=None, namespaceObject=None,  # noqa: A002
@@ -231,12 +231,21 @@ class CelEnvironment:
                        numeric_fallback="numeric" in fallbacks)
 
     def _compile(self, expression: str, variables: tuple, expect: Expect, namespace: str | None) -> CelProgram:
-        source, expr, _, _ = self._prepare(expression, variables, namespace)
+        source, expr, _, out = self._prepare(expression, variables, namespace)
         if expr.return_type().name().startswith("optional_type"):
             # Optionals cannot cross into Python: hand back the value or null.
-            source = (f"cel.bind(__gpl_r, {source}, __gpl_r.hasValue() ? dyn(__gpl_r.value()) : dyn(null))")
-            expr = self._cel_compile(source, expression)
+            source, expr = self._wrap(expression, source, out,
+                                      "__gpl_r.hasValue() ? dyn(__gpl_r.value()) : dyn(null)")
         return self._finish(expression, source, expr, expect)
+
+    def _wrap(self, expression: str, source: str, out: Node | None, body: str):
+        """Recompile as ``cel.bind(__gpl_r, <expression>, <body>)`` inside the variable binds."""
+        if out is None:
+            source = f"cel.bind(__gpl_r, {source}, {body})"
+        else:
+            wrapped = Call("bind", [Ident("__gpl_r"), debind(out), parse(body)], target=Ident("cel"))
+            source = emit(V.hoist(wrapped, self._var_table))
+        return source, self._cel_compile(source, expression)
 
     def _prepare(self, expression: str, variables: tuple, namespace: str | None):
         """Parse, rewrite, check and compile: (source, cel expression, parsed and rewritten ASTs or None)."""
@@ -249,11 +258,18 @@ class CelEnvironment:
         while True:
             out = rewrite(tree, self._ctx(variables, len(variables), namespace, frozenset(fallbacks)))
             self._checker.check(out)
-            source = emit(V.hoist(out, self._var_table))
+            source = emit(V.hoist(debind(out), self._var_table))
             if source == emit(tree):
                 source = expression          # nothing rewritten: keep the user's text (error columns)
             try:
-                return source, self._cel_compile(source, expression), tree, out
+                try:
+                    return source, self._cel_compile(source, expression), tree, out
+                except CelCompileError as e:
+                    if "recursion" not in str(e) or not V.accessor_ids(out):
+                        raise
+                    # Too deep for cel-cpp's parser with one bind per variable: read them in place.
+                    source = emit(V.hoist(debind(out), self._var_table, all_accessors=False))
+                    return source, self._cel_compile(source, expression), tree, out
             except CelCompileError as e:
                 # Rewrites only needed for rare typings are applied on demand.
                 extra = {name for name, pattern in _FALLBACKS if pattern.search(str(e))} - fallbacks
@@ -294,23 +310,18 @@ class CelEnvironment:
             # Cheaper to re-run than to convert, exact type, one root: inlined (see node()).
             var.inline = ast
             var.free = frozenset(free_idents(ast))
-        elif ast is not None and declared not in V.SCALARS and V.STRUCTURAL == "bind":
-            # Lists/maps of object data cost more to convert than to recompute once per
-            # program: bound lazily in each program that uses them (exact static type).
-            var.value = ast
-            var.ref = V.accessor_call(V.BIND_FN, var.id)
-            return var
         elif ast is not None and ("optional_type(" in stored or (var.special and "dyn" in declared)):
             # The accessor cannot carry optionals below the top level, nor timestamps,
-            # durations, types (uints would turn into ints) where its type says dyn.
+            # durations, types (uints would turn into ints) where its type says dyn:
+            # bound (lazily) in each program that uses it instead.
             var.value = ast
             var.ref = V.accessor_call(V.BIND_FN, var.id)
             return var
         if optional:
-            source = f"cel.bind(__gpl_r, {source}, __gpl_r.hasValue() ? [__gpl_r.value()] : [])"
-            expr = self._cel_compile(source, expression)
+            source, expr = self._wrap(expression, source, ast, "__gpl_r.hasValue() ? [__gpl_r.value()] : []")
         var.expr, var.source, var.is_bool = expr, source, stored == "bool"
         var.accessor = V.accessor_name(declared)
+        var.widened = declared != stored
         var.ref = V.optional_ref(var.accessor, var.id) if optional else V.accessor_call(var.accessor, var.id)
         return var
 

@@ -9,7 +9,13 @@ mistaken for globals):
   declared *before* may be used (``undefined field 'x'``).
 * ``x.orValue(y)`` -> ``cel.bind(v, x, type(v) == optional_type ?
   dyn(v).orValue(y) : dyn(v))``: Kyverno's ``__orValueCompat__`` (a present
-  non-optional x returns x; the result is statically dyn).
+  non-optional x returns x; the result is statically dyn); left as it is when x
+  is optional by its syntax (``a.?b``, ``m[?k]``, ``optional.of(..)``).
+* every ``cel.bind(v, init, body)`` (the user's and the ones above) ->
+  ``[init].map(v, body)[0]`` by ``debind``: cel-cpp's lazily initialised bind
+  slots can return a stale value after an early-exiting ``exists``/``all``
+  reused the slot (``[['l', 'r'].exists(x, x == 'l'), cel.bind(b, 'p', b)]``
+  gives ``[true, 'r']``). The map form is eager, as cel-go's bind is.
 * ``l.indexOf(x)``/``lastIndexOf`` -> ``__gpl_indexOf`` (strings and lists
   both handled in Python; the built-in name cannot be overloaded).
 * ``s.find(re)``/``findAll`` -> RE2 ``regex.extract``/``extractAll``.
@@ -60,6 +66,45 @@ def qualified(call: Call, scope: frozenset, ctx: Context) -> str | None:
         parts.append(t.name)
         return ".".join(reversed(parts))
     return None
+
+
+def _optional_syntax(n: Node) -> bool:
+    """Whether ``n`` is optional-typed by its syntax alone."""
+    if isinstance(n, (Select, Index)):
+        return n.optional
+    if isinstance(n, Call):
+        if isinstance(n.target, Ident) and n.target.name == "optional" and n.fn in ("of", "ofNonZeroValue", "none"):
+            return True
+        return n.target is not None and n.fn in ("optMap", "optFlatMap")
+    return False
+
+
+def debind(n: Node) -> Node:
+    """``cel.bind(v, init, body)`` -> ``[init].map(v, body)[0]`` everywhere (see the module doc)."""
+    if isinstance(n, Call):
+        args = [debind(a) for a in n.args]
+        target = debind(n.target) if n.target is not None else None
+        if (n.fn == "bind" and isinstance(target, Ident) and target.name == "cel" and not target.leading_dot
+                and len(args) == 3 and isinstance(args[0], Ident)):
+            return Index(Call("map", [args[0], args[2]], target=ListLit([(args[1], False)])), Lit("int", "0", 0))
+        return Call(n.fn, args, target)
+    if isinstance(n, Select):
+        return Select(debind(n.operand), n.field, n.optional)
+    if isinstance(n, Index):
+        return Index(debind(n.operand), debind(n.index), n.optional)
+    if isinstance(n, Unary):
+        return Unary(n.op, debind(n.operand))
+    if isinstance(n, Binary):
+        return Binary(n.op, debind(n.left), debind(n.right))
+    if isinstance(n, Cond):
+        return Cond(debind(n.cond), debind(n.then), debind(n.other))
+    if isinstance(n, ListLit):
+        return ListLit([(debind(e), o) for e, o in n.elems])
+    if isinstance(n, MapLit):
+        return MapLit([(debind(k), debind(v), o) for k, v, o in n.entries])
+    if isinstance(n, MsgLit):
+        return MsgLit(n.name, [(f, debind(v), o) for f, v, o in n.fields])
+    return n
 
 
 def _lit_str(s: str) -> Lit:
@@ -174,6 +219,8 @@ class _Rewriter:
             return Call("bind", [v, target, Index(v, Call(f"__gpl_{fn}_index", [], target=v))],
                         target=Ident("cel"))
         if fn == "orValue" and len(args) == 1:
+            if _optional_syntax(n.target):
+                return Call(fn, args, target=target)        # statically optional: the built-in one
             v = f"__gpl_ov{next(ctx.counter)}"
             vi = Ident(v)
             return Call("bind", [vi, target, Cond(

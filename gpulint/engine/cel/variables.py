@@ -12,29 +12,36 @@ cel-expr-python has no lazy activation values, so:
 * ``variables.<name>`` in any expression is rewritten to a call of a
   Python-implemented *accessor* declared once in the environment, one per static
   type: ``__gpulint_var_bool(17)``, ``__gpulint_var_list(17)`` ... (17 = the
-  variable's id). The accessor's declared return type gives the reference its
-  static type (the variable's own type, or the nearest declared one:
-  ``list(map(string, string))`` -> ``list(map(string, dyn))``, anything else ->
-  ``dyn``);
+  variable's id, unique across environments). The accessor's declared return
+  type gives the reference its static type: the variable's own type, or the
+  nearest declared one (``list(map(string, int))`` -> ``list(map(string, dyn))``,
+  anything else -> ``dyn``);
 * the accessor finds the activation being evaluated on a per-thread frame stack
   (pushed by ``CelProgram.evaluate``), evaluates the variable's program on that
   same cel activation the first time, memoises the Python value or the error on
   the :class:`Activation` wrapper (one per resource, shared by every policy and
   program evaluated on it) and returns it; a memoised error is raised again, so
   cel-cpp turns it into a CEL error at that point of the expression
-  (short-circuit preserved, message = the variable's own error).
+  (short-circuit preserved, message = the variable's own error);
+* in each program, every accessor call is hoisted into a lazy ``cel.bind``
+  around the whole expression (``hoist``), so a value crosses from Python into
+  CEL at most once per program evaluation, not once per reference or per
+  iteration of an enclosing comprehension.
 
-Values cross the Python boundary twice (CEL -> Python once per activation,
-Python -> CEL on every access, cost proportional to the value's size), so
-variables that are mere access paths (``object.spec.template.spec``, a literal,
-``variables.x.y``) are still inlined: they cost less to re-run than to convert,
-keep their exact type, and cannot grow the source (one root each).
+A cel-expr-python function cannot return a ``cel.Value``: values go through
+Python (``plain_value()`` once per activation, then a full Python -> CEL
+conversion per program that reads them, cost proportional to their size).
+Hence variables that are mere access paths or literal lists
+(``object.spec.template.spec``, ``variables.x.y``, ``['a', 'b']``) are inlined
+instead: re-running them is cheaper than converting, they keep their exact
+type and cannot grow the source (one root each).
 
 Top-level ``optional_type(T)`` variables are stored as ``[]``/``[v]`` and
 rebuilt as optionals at the reference. Values that cannot cross the boundary
-inside a ``dyn`` position (timestamps, durations, types; uints would come back
-as ints) are avoided by inlining the few variables whose expression can produce
-them when their static type needs widening.
+where the accessor type says ``dyn`` (timestamps, durations, type values,
+nested optionals; uints would come back as ints) are detected from the syntax
+and static type; such a variable is bound with its own expression in each
+program that uses it (``BIND_FN``, evaluated lazily at most once per program).
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ from cel_expr_python import cel
 
 from .errors import LibraryError, translate_runtime
 from .opaque import TYPES
+from .rewrite import debind
 from .syntax import Binary, Call, Cond, Ident, Index, ListLit, Lit, MapLit, MsgLit, Node, Select, Unary, walk
 
 T = cel.Type
@@ -57,7 +65,6 @@ __all__ = ["Activation", "Variable", "ACCESSOR_PREFIX", "accessor_decls", "push"
 
 ACCESSOR_PREFIX = "__gpulint_var_"
 BIND_FN = "__gpulint_bind"          # placeholder of a variable bound in each program (never compiled)
-STRUCTURAL = "bind"                 # experiment switch: "bind" or "accessor" for list/map/dyn variables
 
 # Declared accessors: cel-go style static type -> (function name suffix, cel type).
 _ACCESSORS: dict[str, tuple[str, object]] = {
@@ -91,12 +98,6 @@ _ACCESSORS: dict[str, tuple[str, object]] = {
 }
 for _name, _t in TYPES.items():
     _ACCESSORS[_name] = (_name.replace(".", "_"), _t)
-
-# Accessor types whose values are cheap to convert (no object subtrees inside).
-SCALARS = frozenset(["bool", "int", "uint", "double", "string", "bytes", "null_type", "google.protobuf.Timestamp",
-                     "google.protobuf.Duration", "list(string)", "list(int)", "list(double)", "list(bool)",
-                     "list(list(string))", "map(string, string)", "map(string, int)", "map(string, bool)",
-                     "map(string, list(string))", *TYPES])
 
 # Expressions that can put such values where a widened accessor type says dyn.
 _SPECIAL_CALLS = frozenset({"timestamp", "duration", "uint", "type", "now", "truncate"})
@@ -157,7 +158,7 @@ class Variable:
     """One compiled policy variable (its own program, static type and reference node)."""
 
     __slots__ = ("id", "name", "expr", "is_bool", "type", "accessor", "ref", "inline", "free", "special",
-                 "source", "value")
+                 "source", "value", "widened")
 
     def __init__(self, vid: int, name: str):
         self.id = vid
@@ -172,6 +173,7 @@ class Variable:
         self.special = False        # may produce timestamps/durations/uints/types
         self.source = ""
         self.value: Node | None = None    # rewritten AST bound with cel.bind in each program (ref = BIND_FN)
+        self.widened = False        # the accessor's type is wider than the static type
 
     def compute(self, act):
         """Evaluate on a cel activation: the Python value, or a _Failure."""
@@ -284,12 +286,6 @@ def optional_ref(name: str, vid: int) -> Node:
         Call("of", [Index(v, Lit("int", "0", 0))], target=Ident("optional")))], target=Ident("cel"))
 
 
-def referenced_ids(n: Node) -> list[int]:
-    return [c.args[0].value for c in walk(n)
-            if isinstance(c, Call) and c.target is None and c.fn.startswith(ACCESSOR_PREFIX)
-            and c.args and isinstance(c.args[0], Lit)]
-
-
 def is_path(n: Node, budget: int = 24) -> bool:
     """An access path or small literal: cheaper to re-run than to convert, and one root only."""
     nodes = 0
@@ -365,7 +361,7 @@ def _map(n: Node, f: Callable[[Node], Node | None]) -> Node:
     return n
 
 
-def hoist(root: Node, table: dict) -> Node:
+def hoist(root: Node, table: dict, all_accessors: bool = True) -> Node:
     """Bind each variable used by ``root`` once, around the whole expression.
 
     Accessor calls and BIND_FN placeholders are replaced by aliases bound with
@@ -376,15 +372,22 @@ def hoist(root: Node, table: dict) -> Node:
     variable's expression runs at most once per evaluation. Binds are nested by
     variable id, so a variable's dependencies (compiled first, smaller ids) are in
     scope of its value; ``table`` maps ids to variables.
+
+    Each bind costs two levels of cel-cpp's parser depth limit (32): with
+    ``all_accessors=False`` accessor calls are left in place (only placeholders,
+    which must be bound, are).
     """
     values: dict[int, Node] = {}
 
     def swap(n: Node):
         if (isinstance(n, Call) and n.target is None and len(n.args) == 1 and isinstance(n.args[0], Lit)
                 and (n.fn.startswith(ACCESSOR_PREFIX) or n.fn == BIND_FN)):
+            if n.fn != BIND_FN and not all_accessors:
+                return n
             vid = n.args[0].value
             if vid not in values:
-                values[vid] = accessor_call(n.fn, vid) if n.fn != BIND_FN else _map(table[vid].value, swap)
+                values[vid] = (accessor_call(n.fn, vid) if n.fn != BIND_FN
+                               else _map(debind(table[vid].value), swap))
             return Ident(f"__gpl_v{vid}")
         return None
 
@@ -392,3 +395,10 @@ def hoist(root: Node, table: dict) -> Node:
     for vid in sorted(values, reverse=True):
         out = Call("bind", [Ident(f"__gpl_v{vid}"), values[vid], out], target=Ident("cel"))
     return out
+
+
+def accessor_ids(n: Node) -> list[int]:
+    """Ids of the variables read through accessors in ``n``."""
+    return [c.args[0].value for c in walk(n)
+            if isinstance(c, Call) and c.target is None and c.fn.startswith(ACCESSOR_PREFIX) and len(c.args) == 1
+            and isinstance(c.args[0], Lit)]

@@ -253,3 +253,41 @@ def test_k8s_flavour_variables(k8s_env):
     variables = [("n", "object.spec.containers.filter(c, c.name != '').size()"), ("ok", "variables.n > 1")]
     act = k8s_env.activation(object=POD)
     assert k8s_env.compile("variables.ok && variables.n == 2", variables=variables, expect="bool").evaluate(act)
+
+
+def test_many_variables_in_one_expression(cenv):
+    # one hoisted bind per variable would exceed cel-cpp's parser depth (32): read in place then
+    variables = [(f"v{k}", f"size(object.spec.containers) + {k}") for k in range(24)]
+    expr = " + ".join(f"variables.v{k}" for k in range(24))
+    assert cenv.compile(expr, variables=variables).evaluate(cenv.activation(object=POD)) == 24 * 2 + sum(range(24))
+
+
+def test_homogeneous_literals_use_the_exact_variable_types(cenv):
+    variables = [("ints", "object.l.map(x, {'k': int(x)})"), ("ints2", "object.l.map(x, {'k': int(x) + 1})"),
+                 ("dyns", "object.l.map(x, {'k': dyn(x)})")]
+    assert cenv.compile("[variables.ints, variables.ints2].size()", variables=variables).evaluate(
+        cenv.activation(**TYPED)) == 2
+    with pytest.raises(CelCompileError, match="expected type 'list\\(map\\(string, int\\)\\)' but found"):
+        cenv.compile("[variables.ints, variables.dyns]", variables=variables)
+
+
+# ------------------------------------------------------------------------------- cel.bind (cel-cpp bug)
+@pytest.mark.parametrize("expression,expected", [
+    ("[string(['l', 'r'].exists(x, x == 'l')), cel.bind(b, 'p', b)]", ["true", "p"]),
+    ("['l', 'r'].exists(x, x == 'l') ? cel.bind(b, 'p', b) : 'no'", "p"),
+    ("[{'name': 'p'}].map(c, ['l', 'r'].exists(x, x == 'l'), cel.bind(b, c.name, b))", ["p"]),
+    ("object.spec.containers.transformList(i, c, ['limits', 'requests'].exists(x, x == 'limits'),"
+     " {'name': string(c.?name.orValue(''))})", [{"name": "a"}, {"name": "b"}]),
+    ("object.spec.containers.map(c, ['l', 'r'].all(x, x != 'l'), 1).size() == 0 && "
+     "cel.bind(n, object.spec.replicas, n) == 3", True),
+])
+def test_bind_after_an_early_exiting_comprehension(ev, expression, expected):
+    # cel-cpp's lazy bind slots return the stale `x` ('r') here; binds are rewritten to an eager form
+    assert ev(expression, POD) == expected
+
+
+def test_or_value_compat_keeps_working(ev):
+    assert ev("object.spec.?replicas.orValue(0)", POD) == 3
+    assert ev("object.spec.?nope.orValue(0)", POD) == 0
+    assert ev("object.spec.replicas.orValue(0)", POD) == 3          # non-optional receiver: itself
+    assert ev("object.spec.containers.map(c, c.?image.orValue(c.name))", POD) == ["a", "b"]
