@@ -141,7 +141,7 @@ def check(
     if accepted is not None:
         results = baselines.apply(results, accepted)
 
-    from gpulint.cli.outputs import write
+    from gpulint.cli.outputs import write, write_file
     from gpulint.report import CheckReport
 
     policies = [p.info for p in setup.policies]
@@ -153,7 +153,8 @@ def check(
     problems = write(outputs, report, quiet=quiet, include_pass=include_pass, report_api=report_api,
                      color=_use_color(sys.stdout))
     if write_baseline is not None:
-        problems += _write_baseline(write_baseline, results)
+        problem = write_file(write_baseline, baselines.render(results), f"--write-baseline {write_baseline}")
+        problems += [problem] if problem else []
     for problem in problems:
         print(f"gpulint: error: {problem}", file=sys.stderr)
     if errors or problems:
@@ -167,15 +168,11 @@ def _inputs(paths: List[str], exclude: list, charts: List[str], values: List[str
             kustomizations: List[str]):
     """Files, directories and stdin, then rendered charts and kustomizations: (LoadResult, origins)."""
     from gpulint.inputs import find_helm, find_kustomize, render_helm, render_kustomize
-    from gpulint.load import load_paths
+    from gpulint.load import LoadResult, load_paths
 
     helm = find_helm() if charts else None  # before any work: a missing tool is a usage error
     kustomize_command = find_kustomize() if kustomizations else None
-    inputs = load_paths(paths, exclude=exclude, stdin=sys.stdin) if paths else None
-    if inputs is None:
-        from gpulint.load import LoadResult
-
-        inputs = LoadResult()
+    inputs = load_paths(paths, exclude=exclude, stdin=sys.stdin) if paths else LoadResult()
     origins = {}
     rendered = [render_helm(chart, values, sets, release, helm) for chart in charts]
     rendered += [render_kustomize(directory, kustomize_command) for directory in kustomizations]
@@ -206,17 +203,6 @@ def _exceptions(paths: List[str]) -> list[dict]:
                              f"{resource.kind} is not a PolicyException")
         exceptions.append(resource.obj)
     return exceptions
-
-
-def _write_baseline(path: str, results) -> list[str]:
-    from gpulint.report.baseline import render
-
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(render(results))
-    except OSError as error:
-        return [f"--write-baseline {path}: cannot write: {error.strerror or error}"]
-    return []
 
 
 def _builtin_dir() -> Path:

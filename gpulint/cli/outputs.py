@@ -97,9 +97,17 @@ def write(outputs: list[Output], report, **options) -> list[str]:
             sys.stdout.write(text)
             sys.stdout.flush()
             continue
-        try:
-            with open(output.path, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as error:
-            problems.append(f"-o {output.format}={output.path}: cannot write: {error.strerror or error}")
+        problem = write_file(output.path, text, f"-o {output.format}={output.path}")
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def write_file(path: str, text: str, option: str) -> Optional[str]:
+    """Writes `text` to `path` (only there: no directory, no temporary file); a one-line error or None."""
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        return f"{option}: cannot write: {error.strerror or error}"
+    return None
