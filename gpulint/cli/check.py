@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -11,6 +12,8 @@ from typing import List, Optional
 import typer
 
 from gpulint.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from gpulint.cli.common import UsageError, load_configuration, resolve_cli_settings
+from gpulint.cli.common import usage as _usage
 
 CHECK_HELP = """Check Kubernetes manifests against GPU policies.
 
@@ -74,7 +77,7 @@ def check(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only findings: no summary, no progress bar."),
 ) -> int:
     from gpulint.cli.outputs import REPORT_APIS, check_writable, parse_outputs
-    from gpulint.config import FAIL_ON_LEVELS, ConfigError, find_config, load_config
+    from gpulint.config import FAIL_ON_LEVELS
 
     started = time.time()
     try:
@@ -88,16 +91,11 @@ def check(
     if fail_on is not None and fail_on not in FAIL_ON_LEVELS:
         return _usage(f"invalid --fail-on '{fail_on}' (choose from {', '.join(FAIL_ON_LEVELS)})")
     try:
-        config = load_config(config_file if config_file else find_config())
-    except ConfigError as error:
+        config = load_configuration(config_file)
+        settings = resolve_cli_settings(config.settings, set_values)
+    except UsageError as error:
         return _usage(str(error))
-    except OSError as error:
-        return _usage(f"{config_file}: cannot read configuration: {error.strerror or error}")
     threshold = fail_on or config.fail_on or "high"
-    try:
-        settings = _settings(config.settings, set_values)
-    except ValueError as error:
-        return _usage(str(error))
     if not paths and not helm_chart and not kustomize:
         return _usage("no PATHS given (use . for the current directory or - for stdin)")
     if (helm_values or helm_set) and not helm_chart:
@@ -114,6 +112,9 @@ def check(
                                   helm_set, helm_release, kustomize)
     except (baselines.BaselineError, RenderError, ValueError) as error:
         return _usage(str(error))
+    # The loaded manifests live until the process exits: keep the collector from re-walking them
+    # (each full collection over 10,000 resources costs about 0.2 s).
+    gc.freeze()
     policy_paths = ([] if (no_builtin or not config.builtin) else [str(_builtin_dir())]) + config.policies + policy
     policy_docs = load_paths(policy_paths) if policy_paths else None
     errors = list(inputs.errors) + (list(policy_docs.errors) if policy_docs else [])
@@ -209,26 +210,6 @@ def _builtin_dir() -> Path:
     from gpulint.engine.builtin import builtin_rules_dir
 
     return builtin_rules_dir()
-
-
-def _usage(message: str) -> int:
-    print(f"gpulint: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _settings(config_settings: dict, set_values: List[str]) -> dict:
-    from gpulint.engine.builtin import SettingsError, parse_setting_value, resolve_settings
-
-    overrides = dict(config_settings)
-    for item in set_values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects key=value, got '{item}'")
-        overrides[key.strip()] = parse_setting_value(value)
-    try:
-        return resolve_settings(overrides)
-    except SettingsError as error:
-        raise ValueError(str(error)) from None
 
 
 def _disabled(policy_resources, disable: list, enable: list) -> tuple[set, list]:
