@@ -36,6 +36,10 @@ def build_engine(policy_resources: list, lookup_objects: list[dict], *, settings
     for obj in lookup_objects:
         if obj.get("kind") == "CustomResourceDefinition":
             kinds.add_crd(obj)
+    if options is None or options.prune_nulls:
+        from gpulint.engine.runner import without_nulls
+
+        lookup_objects = [without_nulls(obj) for obj in lookup_objects]
     index = ResourceIndex(kinds, lookup_objects)
     if settings is not None:
         index.add(settings_configmap(settings))

@@ -190,6 +190,12 @@ def _nim_view(obj: dict, path: tuple, role: Optional[str], spec_node: dict) -> P
         if key in spec_node:
             container[key] = spec_node[key]
     spec = {k: spec_node[k] for k in _POD_FIELDS_FROM_PARENT if k in spec_node}
+    # The NIM operator renders the pod security context from userID/groupID.
+    security = {key: spec_node[field] for field, keys in (("userID", ("runAsUser",)),
+                                                         ("groupID", ("runAsGroup", "fsGroup")))
+                if field in spec_node for key in keys}
+    if security:
+        spec["securityContext"] = {**security, **(spec.get("securityContext") or {})}
     spec["containers"] = [container]
     metadata = {key: spec_node[key] for key in ("labels", "annotations") if isinstance(spec_node.get(key), dict)}
     return PodView(_pod(obj, role, metadata, spec), role, path, None, None)

@@ -163,6 +163,8 @@ class Engine:
                 if subject.view is not None:
                     field_path = subject.view.map_path(field_path)
         status = response.status
+        if status == "fail" and response.properties.get("cel.validationIndex") in policy.warn_validations:
+            status = "warn"
         return make_result(policy.info, response.rule, status, response.message, subject, field_path,
                            response.properties, response.matched)
 

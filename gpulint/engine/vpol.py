@@ -66,6 +66,10 @@ class ValidatingPolicy:
         for name, variant_spec in _autogen_specs(spec):
             self.variants.append(self._compile_variant(name, variant_spec))
         self.exceptions: Optional[CelExceptionSet] = None
+        # gpulint.io/warn-validations: "1,3" marks advisory validations. Kyverno ignores the
+        # annotation (a false validation is a failure there); gpulint reports them as `warn`.
+        advisory = str(self.info.annotations.get("gpulint.io/warn-validations", ""))
+        self.warn_validations = frozenset(part.strip() for part in advisory.split(",") if part.strip())
 
     # -- compilation ---------------------------------------------------------------------------
     def _compile(self, expression: Any, variables, expect: Optional[str], where: str):

@@ -165,3 +165,30 @@ def test_version_is_fast_path(capsys):
     from gpulint import __version__
 
     assert run(capsys, "--version") == (0, f"gpulint {__version__}\n", "")
+
+
+def test_advisory_validations_are_reported_as_warn(capsys, tmp_path, gpu_pod):
+    policy = tmp_path / "advisory.yaml"
+    policy.write_text(textwrap.dedent("""\
+        apiVersion: policies.kyverno.io/v1
+        kind: ValidatingPolicy
+        metadata:
+          name: advisory
+          annotations:
+            policies.kyverno.io/severity: high
+            gpulint.io/warn-validations: "1"
+        spec:
+          matchConstraints:
+            resourceRules:
+              - {apiGroups: [""], apiVersions: [v1], resources: [pods], operations: [CREATE]}
+          validations:
+            - expression: "true"
+            - expression: "!has(object.spec.hostNetwork)"
+              message: host network is discouraged
+        """))
+    hostnet = tmp_path / "hostnet.yaml"
+    hostnet.write_text(GPU_POD.replace("spec:\n", "spec:\n  hostNetwork: true\n", 1))
+    code, out, _ = run(capsys, "check", "--no-builtin", "-p", str(policy), str(hostnet), str(gpu_pod))
+    assert code == 0  # a warning never fails the run
+    assert out.splitlines()[0] == f"{hostnet}:1:1: warn advisory Pod ml/trainer"
+    assert out.splitlines()[-1].startswith("0 findings, 1 warn in 2 resources")

@@ -63,3 +63,10 @@ def test_nim_service_synthesises_container():
                     "resources": {"limits": {"nvidia.com/gpu": 1}}}}
     (view,) = WorkloadTable().expand(nim)
     assert view.pod["spec"]["containers"][0]["image"] == "nvcr.io/nim/meta/llama3:1.0"
+
+
+def test_nim_service_user_and_group_become_the_pod_security_context():
+    nim = {"apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMService", "metadata": {"name": "n"},
+           "spec": {"image": {"repository": "nvcr.io/nim/x", "tag": "1"}, "userID": 1000, "groupID": 2000}}
+    (view,) = WorkloadTable().expand(nim)
+    assert view.pod["spec"]["securityContext"] == {"runAsUser": 1000, "runAsGroup": 2000, "fsGroup": 2000}
