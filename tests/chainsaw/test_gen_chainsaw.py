@@ -255,7 +255,7 @@ def test_help_teaches_with_examples(capsys):
 
 
 def test_conformance_policy_folders(tmp_path, capsys):
-    from conftest import shared_or_skip
+    from tests.conftest import shared_or_skip
 
     library = shared_or_skip("conformance", "kyverno-policies")
     for folder in ("best-practices/require-pod-requests-limits", "best-practices-vpol/require-labels"):

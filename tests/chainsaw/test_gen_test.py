@@ -83,7 +83,7 @@ def test_round_trip_for_a_builtin_policy_writes_the_settings_context(tmp_path, c
 
 
 def test_conformance_folders_round_trip(tmp_path, capsys):
-    from conftest import shared_or_skip
+    from tests.conftest import shared_or_skip
 
     library = shared_or_skip("conformance", "kyverno-policies")
     for folder in ("best-practices/require-pod-requests-limits", "best-practices-vpol/require-labels"):
