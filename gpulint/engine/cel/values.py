@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from cel_expr_python import cel
 
+from gpulint.engine.gofmt import format_float_g
+
 __all__ = ["cel_type_name", "cel_equal", "go_float", "rfc3339", "duration_str", "go_quote", "ints_to_floats",
            "to_plain"]
 
@@ -74,27 +76,7 @@ def cel_equal(a, b) -> bool:
 
 def go_float(f: float) -> str:
     """Go's strconv.FormatFloat(f, 'g', -1, 64) (cel-go's string(double))."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1, f) < 0 else "0"
-    d = Decimal(repr(f))
-    sign, digits, exp = d.as_tuple()
-    digs = "".join(map(str, digits)).rstrip("0") or "0"
-    # decimal point position relative to the digit string
-    dp = len(digits) + exp
-    x = dp - 1
-    neg = "-" if sign else ""
-    if x < -4 or x >= 6:          # Go uses precision 6 for the %e decision when shortest
-        mant = digs[0] + ("." + digs[1:] if len(digs) > 1 else "")
-        return f"{neg}{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    if dp <= 0:
-        return f"{neg}0.{'0' * -dp}{digs}"
-    if dp >= len(digs):
-        return f"{neg}{digs}{'0' * (dp - len(digs))}"
-    return f"{neg}{digs[:dp]}.{digs[dp:]}"
+    return format_float_g(f)
 
 
 def rfc3339(t: _dt.datetime) -> str:

@@ -15,6 +15,8 @@ import struct
 from fractions import Fraction
 from functools import lru_cache
 
+from gpulint.engine.gofmt import fixed_notation, format_float_g, format_g, shortest_digits
+
 # ---------------------------------------------------------------------------------------------
 # Numbers
 
@@ -23,57 +25,9 @@ def is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _shortest_digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits and exponent: f = 0.d1d2d3... * 10**exp."""
-    r = repr(abs(f))
-    if "e" in r or "E" in r:
-        mant, e = r.lower().split("e")
-        exp = int(e)
-    else:
-        mant, exp = r, 0
-    if "." in mant:
-        ip, fp = mant.split(".")
-    else:
-        ip, fp = mant, ""
-    if fp == "0":
-        fp = ""
-    digits = (ip + fp).lstrip("0")
-    point = len(ip) + exp  # position of the decimal point relative to ip+fp
-    lead = len(ip + fp) - len((ip + fp).lstrip("0"))
-    point -= lead
-    digits = digits.rstrip("0") or "0"
-    return digits, point
-
-
 def format_float_v(f: float) -> str:
-    """Go fmt `%v` of a float64: strconv 'g' with shortest digits, where Go switches to the
-    exponent form when exp < -4 || exp >= 6 (so 1e6 prints as 1e+06)."""
-    return _format_g(f, 6)
-
-
-def _format_g(f: float, eprec: int) -> str:
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1, f) < 0 else "0"
-    digits, point = _shortest_digits(f)
-    sign = "-" if f < 0 else ""
-    exp = point - 1
-    if exp < -4 or exp >= eprec:
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        es = "-" if exp < 0 else "+"
-        return f"{sign}{mant}e{es}{abs(exp):02d}"
-    return sign + _fixed(digits, point)
-
-
-def _fixed(digits: str, point: int) -> str:
-    if point <= 0:
-        return "0." + "0" * (-point) + digits
-    if point >= len(digits):
-        return digits + "0" * (point - len(digits))
-    return digits[:point] + "." + digits[point:]
+    """Go fmt `%v` of a float64."""
+    return format_float_g(f)
 
 
 def format_value_v(value) -> str:
@@ -99,7 +53,7 @@ def format_float_E(f: float) -> str:
     """Go strconv.FormatFloat(f, 'E', -1, 64), e.g. 1.5 -> 1.5E+00, 8080 -> 8.08E+03."""
     if f == 0:
         return "0E+00"
-    digits, point = _shortest_digits(f)
+    digits, point = shortest_digits(f)
     exp = point - 1
     mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
     sign = "-" if f < 0 else ""
@@ -125,7 +79,7 @@ def format_float32_f(f: float) -> str:
     mant = mant.lstrip("-")
     ip, _, fp = mant.partition(".")
     digits = (ip + fp).rstrip("0") or "0"
-    return sign + _fixed(digits, int(e) + 1)
+    return sign + fixed_notation(digits, int(e) + 1)
 
 
 def format_float_f(f: float) -> str:
@@ -153,11 +107,11 @@ def _json_float(f: float) -> str:
         return str(int(f))
     a = abs(f)
     if a < 1e-6 or a >= 1e21:
-        s = _format_g(f, 0)  # always exponent form
+        s = format_g(f, 0)  # always exponent form
         s = re.sub(r"e([+-])0(\d)$", r"e\1\2", s)
         return s
-    digits, point = _shortest_digits(f)
-    return ("-" if f < 0 else "") + _fixed(digits, point)
+    digits, point = shortest_digits(f)
+    return ("-" if f < 0 else "") + fixed_notation(digits, point)
 
 
 def _json_str(s: str) -> str:
