@@ -195,7 +195,8 @@ class Evaluator:
         if operation is None:
             requested = str(values.global_values.get("request.operation") or "").upper()
             operation = requested if requested in ("UPDATE", "DELETE") else "CREATE"
-        engine.options = RunOptions(operation=operation, floats=True, expand_pod_templates=True,
+        # Kyverno's CLI keeps null fields (`rules: null`) and turns integers into floats.
+        engine.options = RunOptions(operation=operation, floats=True, expand_pod_templates=True, prune_nulls=False,
                                     namespace_labels=values.namespace_labels,
                                     namespace_object=values.namespace_object, user_info=self.inputs.user_info)
         direct: dict[int, list[RuleResponse]] = {}

@@ -183,9 +183,11 @@ def _compile_legacy(policies: list, report: SuiteReport) -> tuple[list[LegacyEnt
 def _build_cel_engine(cel_policies: list, cel_exceptions: list, lookup: list, images: dict, global_context: dict,
                       params: list, http: dict) -> Any:
     from gpulint.engine import build_engine
+    from gpulint.engine.runner import RunOptions
 
     extra = {"images": images, "http": http, "global_context": cel_global_context(global_context)}
-    setup = build_engine(cel_policies, lookup, exceptions=cel_exceptions, context_extra=extra)
+    setup = build_engine(cel_policies, lookup, exceptions=cel_exceptions, context_extra=extra,
+                         options=RunOptions(prune_nulls=False))
     if setup.errors:
         raise SuiteError(str(setup.errors[0]))
     engine = setup.engine
