@@ -192,9 +192,8 @@ def test_kyverno_test_suite(policy, capsys, monkeypatch):
     assert code == 0, output
 
 
-@pytest.mark.xfail(strict=False, reason="engine: cel-expr-python's cel.bind (used by the orValue rewrite) returns a stale "
-                                        "comprehension element after a short-circuited exists()/all()")
 def test_message_names_the_offending_container(capsys, monkeypatch, tmp_path):
+    # Regression: cel-cpp's lazy cel.bind once returned a stale comprehension element here.
     policy = RULES / "gpu-no-premium-in-dev.yaml"
     fixture = FIXTURES / "gpu-no-premium-in-dev" / "bad-job-no-selector.yaml"
     document = _check(policy, fixture, capsys, monkeypatch, tmp_path)
