@@ -36,10 +36,13 @@ def build_engine(policy_resources: list, lookup_objects: list[dict], *, settings
     for obj in lookup_objects:
         if obj.get("kind") == "CustomResourceDefinition":
             kinds.add_crd(obj)
+    pruned: dict = {}
     if options is None or options.prune_nulls:
         from gpulint.engine.runner import without_nulls
 
-        lookup_objects = [without_nulls(obj) for obj in lookup_objects]
+        originals = lookup_objects
+        lookup_objects = [without_nulls(obj) for obj in originals]
+        pruned = {id(obj): (obj, new) for obj, new in zip(originals, lookup_objects)}
     index = ResourceIndex(kinds, lookup_objects)
     if settings is not None:
         index.add(settings_configmap(settings))
@@ -54,4 +57,5 @@ def build_engine(policy_resources: list, lookup_objects: list[dict], *, settings
     engine = Engine(compiled.policies, env, kinds=kinds, workloads=WorkloadTable(workloads),
                     options=options or RunOptions())
     engine.lookup = index
+    engine.pruned = pruned  # evaluate_resource reuses them
     return EngineSetup(engine, compiled.policies, compiled.errors)

@@ -13,6 +13,7 @@ class ResourceIndex:
     def __init__(self, kinds: KindTable, objects: Iterable[dict] = ()):
         self.kinds = kinds
         self._objects: dict[tuple[str, str], dict[tuple[str, str], dict]] = {}
+        self._lists: dict[tuple[str, str, str], list[dict]] = {}  # (group, resource, namespace) -> sorted
         for obj in objects:
             self.add(obj)
 
@@ -29,6 +30,7 @@ class ResourceIndex:
             namespace = ""
         bucket = self._objects.setdefault((mapping.group, mapping.resource), {})
         bucket[(namespace, str(meta.get("name") or ""))] = obj
+        self._lists.clear()
 
     def get(self, api_version: str, resource: str, namespace: str, name: str) -> Optional[dict]:
         group = split_api_version(api_version)[0]
@@ -41,5 +43,12 @@ class ResourceIndex:
 
     def list(self, api_version: str, resource: str, namespace: str) -> list[dict]:
         group = split_api_version(api_version)[0]
-        bucket = self._objects.get((group, resource), {})
-        return [obj for (ns, _), obj in sorted(bucket.items()) if ns == (namespace or "")]
+        key = (group, resource, namespace or "")
+        found = self._lists.get(key)
+        if found is None:
+            if not self._lists:  # first list since the last add: index every bucket by namespace
+                for (g, r), bucket in self._objects.items():
+                    for (ns, _), obj in sorted(bucket.items()):
+                        self._lists.setdefault((g, r, ns), []).append(obj)
+            found = self._lists.get(key, [])
+        return list(found)

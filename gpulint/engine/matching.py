@@ -98,6 +98,33 @@ def constraints_match(constraints: Optional[dict], req: Request, namespace_label
     return any(isinstance(rule, dict) and rule_matches(rule, req) for rule in rules)
 
 
+class ConstraintsMatcher:
+    """``constraints_match`` for one matchConstraints, answering repeated requests from a cache when
+    the answer depends only on the operation, GVR, subresource and whether there is a namespace
+    (no namespace/object selector, no resourceNames)."""
+
+    __slots__ = ("constraints", "_cache")
+
+    def __init__(self, constraints: Optional[dict]):
+        self.constraints = constraints
+        cacheable = constraints is None or (
+            isinstance(constraints, dict) and not constraints.get("namespaceSelector")
+            and not constraints.get("objectSelector")
+            and all(not (isinstance(rule, dict) and rule.get("resourceNames"))
+                    for key in ("resourceRules", "excludeResourceRules")
+                    for rule in (constraints.get(key) or ())))
+        self._cache: Optional[dict] = {} if cacheable else None
+
+    def __call__(self, req: Request, namespace_labels: NamespaceLabels) -> bool:
+        if self._cache is None:
+            return constraints_match(self.constraints, req, namespace_labels)
+        key = (req.operation, req.group, req.version, req.resource, req.subresource, req.namespace == "")
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = constraints_match(self.constraints, req, namespace_labels)
+        return found
+
+
 def resources_named(constraints: Optional[dict]) -> Optional[set[tuple[str, str]]]:
     """(group, resource) pairs a policy can ever match, for indexing; None means 'any'."""
     if constraints is None:

@@ -40,7 +40,7 @@ class Suppression:
     message: str = ""  # the message before suppression
 
 
-@dataclass
+@dataclass(slots=True)  # a large run keeps hundreds of thousands of them
 class RuleResult:
     policy: PolicyInfo
     rule: str
@@ -57,6 +57,8 @@ class RuleResult:
     # counted in summaries, never listed as a finding.
     applicable: bool = True
     suppression: Optional[Suppression] = None
+    # location(), when it was resolved already (by a worker process: engine/parallel.py)
+    position: Optional[Position] = field(default=None, repr=False, compare=False)
 
     @property
     def severity(self) -> str:
@@ -64,6 +66,8 @@ class RuleResult:
 
     def location(self) -> Position:
         """Where the finding points: the field if known, else the pod template, else the resource."""
+        if self.position is not None:
+            return self.position
         if self.field_path is not None:
             return self.resource.locate(self.field_path)
         if self.template_path is not None:

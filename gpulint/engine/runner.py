@@ -61,6 +61,7 @@ class Engine:
                     self._index.setdefault(key, []).append(policy)
         self._pod_policies = [p for p in policies if isinstance(p, ValidatingPolicy) and p.matches_pods()]
         self._order = {id(p): i for i, p in enumerate(policies)}
+        self.pruned: dict = {}  # id(object given to build_engine) -> (that object, it without nulls)
 
     def candidates(self, group: str, resource: str) -> list:
         found = self._index.get((group, resource), []) + self._index.get(("*", resource), []) + self._any
@@ -68,6 +69,23 @@ class Engine:
             unique = {id(p): p for p in found}
             found = sorted(unique.values(), key=lambda p: self._order[id(p)])
         return found
+
+    def warm(self, resources: Iterable[Resource]) -> None:
+        """Compile what evaluating `resources` will need (see ValidatingPolicy.warm), once, here."""
+        seen: set = set()
+        pods = False
+        for resource in resources:
+            mapping = self.kinds.mapping(resource.api_version, resource.kind)
+            key = (mapping.group, mapping.resource)
+            if key not in seen:
+                seen.add(key)
+                for policy in self.candidates(*key):
+                    if isinstance(policy, ValidatingPolicy):
+                        _warm(policy)
+            pods = pods or resource.kind != "Pod"
+        if pods and self.options.expand_pod_templates:
+            for policy in self._pod_policies:
+                _warm(policy, policy.variants[:1])
 
     # -- requests and activations ------------------------------------------------------------------
     def request_for(self, obj: dict, api_version: str, kind: str) -> Request:
@@ -118,7 +136,8 @@ class Engine:
     def evaluate_resource(self, resource: Resource) -> list[RuleResult]:
         obj = resource.obj
         if self.options.prune_nulls:
-            obj = without_nulls(obj)
+            found = self.pruned.get(id(obj))
+            obj = found[1] if found is not None and found[0] is obj else without_nulls(obj)
         if self.options.floats:
             from gpulint.engine.cel import ints_to_floats
 
@@ -167,6 +186,13 @@ class Engine:
             status = "warn"
         return make_result(policy.info, response.rule, status, response.message, subject, field_path,
                            response.properties, response.matched)
+
+
+def _warm(policy, variants=None) -> None:
+    try:
+        policy.warm(variants)
+    except Exception:  # noqa: BLE001 - only saves time; evaluation reports any problem itself
+        pass
 
 
 def make_result(info, rule: str, status: str, message: str, subject: _Subject, field_path=None,

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from gpulint.engine.cel import CelCompileError, CelEnvironment, CelEvalError
 from gpulint.engine.exceptions_cel import CelExceptionSet
-from gpulint.engine.matching import Request, constraints_match, resources_named
+from gpulint.engine.matching import ConstraintsMatcher, Request, resources_named
 from gpulint.engine.policyinfo import PolicyError, policy_info
 
 VPOL_KINDS = ("ValidatingPolicy", "NamespacedValidatingPolicy")
@@ -35,6 +35,9 @@ class VpolResponse:
     matched: bool = True  # False for "match conditions not met" skips
 
 
+_UNFUSED = object()
+
+
 @dataclass
 class _Variant:
     name: str
@@ -42,6 +45,20 @@ class _Variant:
     match_conditions: list
     validations: list
     audit_annotations: list
+    env: Optional[CelEnvironment] = None
+    _fused: Any = _UNFUSED
+    matches: Any = None
+
+    def __post_init__(self):
+        self.matches = ConstraintsMatcher(self.constraints)
+
+    @property
+    def fused(self):
+        """One program for validations, messages and audit annotations (CelEnvironment.fuse), or None."""
+        if self._fused is _UNFUSED:
+            self._fused = self.env.fuse([(i, p, m) for i, p, _, m in self.validations],
+                                        [p for _, p in self.audit_annotations]) if self.env else None
+        return self._fused
 
 
 class ValidatingPolicy:
@@ -92,7 +109,11 @@ class ValidatingPolicy:
             if not isinstance(variable, dict) or not isinstance(variable.get("name"), str):
                 raise PolicyError(f"failed to compile policy {self.name} (spec.variables[{index}].name: Required value)",
                                   ("spec", "variables", index))
-            variables.append((variable["name"], variable.get("expression", "")))
+            expression = variable.get("expression", "")
+            if not isinstance(expression, str):
+                raise PolicyError(f"failed to compile policy {self.name} (spec.variables[{index}].expression: "
+                                  "Required value)", ("spec", "variables", index))
+            variables.append((variable["name"], expression))
         # Kyverno compiles every variable, used or not: a broken unused variable is still an error.
         for index, error in self.env.check_variables(variables, namespace=self.namespace or None):
             expression = variables[index][1]
@@ -120,7 +141,12 @@ class ValidatingPolicy:
             program = self._compile(audit.get("valueExpression"), variables, "string_or_null",
                                     f"spec.auditAnnotations[{index}].valueExpression")
             audits.append((audit.get("key", ""), program))
-        return _Variant(name, spec.get("matchConstraints"), conditions, validations, audits)
+        return _Variant(name, spec.get("matchConstraints"), conditions, validations, audits,
+                        env=self.env if self.validations_fusable(validations, audits) else None)
+
+    @staticmethod
+    def validations_fusable(validations: list, audits: list) -> bool:
+        return bool(validations) and len(validations) + len(audits) <= 16
 
     # -- indexing --------------------------------------------------------------------------------
     def resources(self) -> Optional[set[tuple[str, str]]]:
@@ -138,6 +164,17 @@ class ValidatingPolicy:
         named = resources_named(self.variants[0].constraints)
         return named is None or ("", "pods") in named or ("*", "pods") in named
 
+    def warm(self, variants=None) -> None:
+        """Compile now what an evaluation compiles on first use (before worker processes fork, so
+        that each inherits it): match conditions, the fused program and the variables it reads."""
+        for variant in self.variants if variants is None else variants:
+            for _name, program in variant.match_conditions:
+                program.compiled()
+            fused = variant.fused
+            if fused is not None:
+                fused.compiled()
+                self.env.warm_variables(fused)
+
     # -- evaluation --------------------------------------------------------------------------------
     def evaluate(self, req: Request, activation_for, namespace_labels, variants=None) -> list[VpolResponse]:
         """Evaluate on one request. `activation_for(exceptions)` builds (or reuses) the activation."""
@@ -145,7 +182,7 @@ class ValidatingPolicy:
         for variant in self.variants if variants is None else variants:
             if self.json_mode:
                 continue
-            if not constraints_match(variant.constraints, req, namespace_labels):
+            if not variant.matches(req, namespace_labels):
                 continue
             responses.append(self._evaluate_variant(variant, activation_for))
         return responses
@@ -169,7 +206,7 @@ class ValidatingPolicy:
         errors = []
         for _name, program in variant.match_conditions:
             try:
-                value = program.evaluate(activation)
+                value = program.evaluate_shared(activation)
             except CelEvalError as error:
                 errors.append(str(error))
                 continue
@@ -180,6 +217,10 @@ class ValidatingPolicy:
                 return VpolResponse("", "skip", "skip", variant=variant.name, matched=False)
             return VpolResponse("evaluation", "error", "failed to load context: " + "; ".join(errors),
                                 variant=variant.name)
+        if allowed is None and variant.fused is not None:
+            response = self._evaluate_fused(variant, activation)
+            if response is not None:
+                return response
         for index, program, message, message_program in variant.validations:
             try:
                 value = program.evaluate(activation)
@@ -207,6 +248,31 @@ class ValidatingPolicy:
         failure = self._audit(variant, activation, properties)
         if failure:
             return VpolResponse("evaluation", "error", f"failed to load context: {failure}", variant=variant.name)
+        return VpolResponse("", "pass", "success", properties, variant.name)
+
+    @staticmethod
+    def _evaluate_fused(variant: _Variant, activation) -> Optional[VpolResponse]:
+        """The response from the fused program, or None when it failed (the caller then evaluates
+        program by program, which gives the exact error)."""
+        try:
+            (outcome, audits) = variant.fused.evaluate(activation)
+        except Exception:  # noqa: BLE001 - CEL errors above all; the program by program path decides
+            return None
+        failed = outcome[0]
+        properties: dict = {}
+        if failed != -1:
+            for index, _program, message, message_program in variant.validations:
+                if index == failed:
+                    break
+            text = outcome[1] if message_program is not None else message
+            if not text:
+                text = f"CEL expression validation failed at index {failed}"
+            properties["cel.validationIndex"] = str(failed)
+        for (key, _program), value in zip(variant.audit_annotations, audits):
+            if value not in (None, ""):
+                properties[key] = value
+        if failed != -1:
+            return VpolResponse("", "fail", text, properties, variant.name)
         return VpolResponse("", "pass", "success", properties, variant.name)
 
     @staticmethod

@@ -161,16 +161,23 @@ def _inputs(paths: Sequence[str], patterns: Sequence[str], errors: list[LoadErro
             yield path  # a file named explicitly is read whatever its name; read errors are reported then
 
 
-def load_paths(paths: Sequence[str], *, exclude: Sequence[str] = (), stdin: Optional[TextIO] = None) -> LoadResult:
+def load_paths(paths: Sequence[str], *, exclude: Sequence[str] = (), stdin: Optional[TextIO] = None,
+               already: Optional[LoadResult] = None) -> LoadResult:
     """Resources from files, directories (recursive: *.yaml, *.yml, *.json) and `-` (stdin).
 
     Files come in the order of `paths`, directory contents sorted by name; hidden files and folders and
     `vendor`/`node_modules` folders are skipped; `exclude` holds glob patterns (see _excluded) such as
     `**/tmp/*`, `*.generated.yaml` or a folder name. A file reached twice (named twice, or through a
     symbolic link) is read once. Problems with one input become LoadErrors and the run goes on.
+    `already` holds what was loaded from earlier paths (its files are not read again): the result
+    then continues it.
     """
-    result = LoadResult()
+    result = already if already is not None else LoadResult()
     seen: set[tuple[int, int]] = set()
+    for path in result.files:
+        identity = _identity(path)
+        if identity is not None:
+            seen.add(identity)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the collector would walk the growing object graph over and over: about half the time
     try:

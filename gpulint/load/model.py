@@ -47,8 +47,16 @@ class SourceDocument:
     part: int = 0  # which document of `text` this is (0 unless the text could not be split further)
     _locator: Optional[Callable[[Path], Position]] = field(default=None, repr=False)
 
+    def forget_positions(self) -> None:
+        """Drop the position tree (built again if a position is asked for later)."""
+        self._locator = None
+
     def locate(self, path: Sequence[Any]) -> Position:
         """Position of the deepest node along `path` that exists in this document."""
+        if not path and self._locator is None and not self.is_json and self.part == 0 and self.text[:1].isalnum():
+            # The root of a YAML document whose text starts with a letter or digit (a mapping's first key,
+            # or a scalar) starts there: no need to read the document again.
+            return Position(self.line, 1)
         if self._locator is None:
             from gpulint.load.positions import build_locator
 

@@ -1,8 +1,8 @@
 """Lazy line/column lookup for paths into a loaded document.
 
 The load stage keeps no positions. The first time a finding needs one, the document's text is read
-again with a position-tracking reader (libyaml's composer for YAML, a small scanner for JSON) into a
-compact tree of (line, column, children) entries, kept for later lookups in the same document.
+again with a position-tracking reader (libyaml's event stream for YAML, a small scanner for JSON) into
+a compact tree of (line, column, children) entries, kept for later lookups in the same document.
 
 A path such as ("spec", "containers", 1, "env", 0, "value") points at the *key* for a mapping entry
 (`value:`), at the item's node for a list item (for `- name: x`, at `name`); when the path does not
@@ -16,7 +16,9 @@ import json
 import re
 from typing import Any, Callable, Optional, Union
 
-from yaml.nodes import MappingNode, SequenceNode
+from yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
+from yaml.nodes import ScalarNode
 
 from gpulint.load import goyaml, yamlio
 from gpulint.load.limits import DocumentError
@@ -55,39 +57,106 @@ def build_locator(doc: SourceDocument) -> Callable[[tuple], Position]:
 
 
 def _yaml_tree(text: str, part: int) -> Entry:
-    node = yamlio.compose_yaml(text)[part]
-    return (node.start_mark.line, node.start_mark.column, _yaml_children(node, {}))
+    """The entry tree of document `part` of `text`, from libyaml's events (no node tree is built).
+
+    Gives what composing the document and walking its nodes would (tests/load/test_load_positions.py
+    compares them): entries at the start of a mapping's keys and of a list's items, an alias reusing
+    its anchor's entry, merge keys (``<<``) applied where they stand, keys that are collections left out.
+    """
+    parser = yamlio.NodeParser(text)
+    try:
+        document = -1
+        while True:
+            event = parser.get_event()
+            cls = event.__class__
+            if cls is DocumentStartEvent:
+                document += 1
+                if document == part:
+                    return _events_tree(parser)
+            elif cls is StreamEndEvent:
+                raise IndexError(part)
+    finally:
+        parser.dispose()
 
 
-def _yaml_children(node: Any, memo: dict[int, Any]) -> Any:
-    """Children of a node; `memo` shares the subtree of a node reached again through an alias."""
-    if node.__class__ is not MappingNode and node.__class__ is not SequenceNode:
-        return None
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    if node.__class__ is SequenceNode:
-        children: Any = []
-        for item in node.value:  # a loop, not a comprehension: one stack frame per nesting level
-            children.append((item.start_mark.line, item.start_mark.column, _yaml_children(item, memo)))
-    else:
-        children = {}
-        for key_node, value_node in node.value:
+_SKIP = object()  # a key that is a collection: the pair is left out, as goyaml.key_of refuses it
+_NO_KEY = object()
+
+
+def _events_tree(parser) -> Entry:
+    """The entries of the node whose events come next (a document's root)."""
+    anchors: dict[str, tuple[Entry, Any]] = {}  # anchor -> (entry, key info: (tag, value, style) or None)
+    stack: list[list] = []  # [children (dict or list), entry, pending key, key line, key column]
+    while True:
+        event = parser.get_event()
+        cls = event.__class__
+        if cls is ScalarEvent:
+            mark = event.start_mark
+            entry = (mark.line, mark.column, None)
+            tag = event.tag if event.tag is not None and event.tag != "!" else _UNTAGGED
+            info = (tag, event.value, event.style)
+            if event.anchor is not None:
+                _anchor(anchors, event, entry, info)
+        elif cls is AliasEvent:
             try:
-                name = goyaml.key_of(key_node)
-            except DocumentError:
-                continue
-            if name is goyaml.MERGE:  # same order of precedence as the loader
-                sources = reversed(value_node.value) if value_node.__class__ is SequenceNode else [value_node]
+                entry, info = anchors[event.anchor]
+            except KeyError:
+                raise DocumentError(f"found undefined alias {event.anchor!r}") from None
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            mark = event.start_mark
+            children: Any = {} if cls is MappingStartEvent else []
+            entry = (mark.line, mark.column, children)
+            if event.anchor is not None:
+                _anchor(anchors, event, entry, None)
+            stack.append([children, entry, _NO_KEY, 0, 0])
+            continue
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            entry = stack.pop()[1]
+            info = None
+        elif event is None or cls is StreamEndEvent:
+            raise IndexError("document ended early")
+        else:
+            continue
+        if not stack:
+            return entry
+        frame = stack[-1]
+        children = frame[0]
+        if children.__class__ is list:
+            children.append(entry)
+        elif frame[2] is _NO_KEY:  # this node is a key
+            if info is None:
+                frame[2] = _SKIP
+            else:
+                try:
+                    frame[2] = goyaml.key_of(ScalarNode(info[0], info[1], None, None, info[2]))
+                except DocumentError:
+                    frame[2] = _SKIP
+            frame[3], frame[4] = entry[0], entry[1]
+        else:  # this node is the value of frame[2]
+            key = frame[2]
+            frame[2] = _NO_KEY
+            if key is goyaml.MERGE:  # same order of precedence as the loader
+                value = entry[2]
+                sources = reversed(value) if value.__class__ is list else [entry]
                 for source in sources:
-                    merged = _yaml_children(source, memo)
+                    merged = source[2] if value.__class__ is list else value
                     if isinstance(merged, dict):
                         children.update(merged)
-                continue
-            mark = key_node.start_mark
-            children[name] = (mark.line, mark.column, _yaml_children(value_node, memo))
-    memo[key] = children
-    return children
+            elif key is not _SKIP:
+                children[key] = (frame[3], frame[4], entry[2])
+
+
+class _Untagged:
+    """The tag of a scalar without an explicit one (not a str: see goyaml._is_tagged)."""
+
+
+_UNTAGGED = _Untagged()
+
+
+def _anchor(anchors: dict, event, entry: Entry, info) -> None:
+    if event.anchor in anchors:
+        raise DocumentError(f"found duplicate anchor {event.anchor!r}")
+    anchors[event.anchor] = (entry, info)
 
 
 _JSON_WS = re.compile(r"[ \t\n\r]*")

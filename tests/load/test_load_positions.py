@@ -160,3 +160,117 @@ def test_locator_is_cached_and_tolerates_unreadable_text():
     assert broken.locate(("a",)) == Position(10, 1)
     broken_json = SourceDocument("x.json", 0, 4, "{'a': 1}", is_json=True)
     assert broken_json.locate(("a",)) == Position(4, 1)
+
+
+# -- the event-based locator gives what composing the nodes gives -------------------------------------
+
+def _composed_tree(text, part):
+    """The former locator: libyaml's composer, then a walk over the nodes (the reference)."""
+    from yaml.nodes import MappingNode, SequenceNode
+
+    from gpulint.load import goyaml, yamlio
+    from gpulint.load.limits import DocumentError
+
+    def children_of(node, memo):
+        if node.__class__ is not MappingNode and node.__class__ is not SequenceNode:
+            return None
+        if id(node) in memo:
+            return memo[id(node)]
+        if node.__class__ is SequenceNode:
+            out = [(i.start_mark.line, i.start_mark.column, children_of(i, memo)) for i in node.value]
+        else:
+            out = {}
+            for key_node, value_node in node.value:
+                try:
+                    name = goyaml.key_of(key_node)
+                except DocumentError:
+                    continue
+                if name is goyaml.MERGE:
+                    sources = reversed(value_node.value) if value_node.__class__ is SequenceNode else [value_node]
+                    for source in sources:
+                        merged = children_of(source, memo)
+                        if isinstance(merged, dict):
+                            out.update(merged)
+                    continue
+                out[name] = (key_node.start_mark.line, key_node.start_mark.column, children_of(value_node, memo))
+        memo[id(node)] = out
+        return out
+
+    node = yamlio.compose_yaml(text)[part]
+    return (node.start_mark.line, node.start_mark.column, children_of(node, {}))
+
+
+TRICKY = [
+    POD,
+    "a: &x {b: 1, c: [1, 2]}\nd: *x\ne:\n  <<: *x\n  b: 2\n",
+    "base: &b\n  x: 1\n  y: 2\nother: &o\n  z: 3\nm:\n  x: 0\n  <<: [*b, *o]\n  y: 9\n",
+    "? [a, b]\n: 1\n? {k: v}\n: 2\nplain: 3\n'quoted': 4\n1: int\ntrue: bool\n~: null\n1.5: f\n",
+    "!!str 1: a\n!custom k: b\n? |\n  block\n: c\nlist:\n- - nested\n  - [x, {y: z}]\n- &s scalar\n- *s\n",
+    "---\nfirst: 1\n---\nsecond:\n  deep: {a: [1, {b: 2}]}\n...\n",
+    "k: &a v\n*a : w\n<<: {m: 1}\n",
+]
+
+
+def test_event_locator_matches_composed_nodes():
+    from gpulint.load.positions import _yaml_tree
+
+    for text in TRICKY:
+        import yaml
+        documents = len(list(yaml.compose_all(text, Loader=yaml.SafeLoader)))
+        for part in range(documents):
+            assert _yaml_tree(text, part) == _composed_tree(text, part), (text, part)
+
+
+def test_event_locator_matches_on_the_corpus():
+    import pathlib
+
+    import pytest
+
+    from gpulint.load.documents import _chunks, _content_start
+    from gpulint.load.positions import _yaml_tree
+
+    corpus = pathlib.Path(__file__).resolve().parents[3] / "shared" / "corpus"
+    files = sorted(corpus.rglob("*.yaml"))[:60] + sorted(pathlib.Path(__file__).resolve().parents[2].joinpath(
+        "examples").glob("*.yaml"))
+    if not files:
+        pytest.skip("no corpus")
+    checked = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for start, end in _chunks(text):
+            content, _ = _content_start(text, start, end)
+            chunk = text[content:end]
+            try:
+                expected = _composed_tree(chunk, 0)
+            except Exception:  # noqa: BLE001 - not a document the loader would accept
+                continue
+            assert _yaml_tree(chunk, 0) == expected, (path, start)
+            checked += 1
+    assert checked > 20
+
+
+def test_event_locator_matches_on_generated_yaml():
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from gpulint.load.positions import _yaml_tree
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(["a", "yes", "1.5", "<<", "~"]),
+                        st.text(max_size=5))
+    data = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.text(max_size=4), st.integers(0, 3)), inner,
+                                                     max_size=4)), max_leaves=20)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data, st.booleans(), st.booleans())
+    def check(value, flow, share):
+        doc = {"a": value, "b": value} if share and isinstance(value, (dict, list)) else value  # anchors/aliases
+        text = yaml.safe_dump(doc, default_flow_style=flow)
+        try:
+            expected = _composed_tree(text, 0)
+        except Exception:  # noqa: BLE001
+            return
+        assert _yaml_tree(text, 0) == expected
+
+    check()

@@ -63,7 +63,7 @@ def translate_runtime(msg: str) -> str:
         return "unsupported index type"
     m = _OVERLOAD.match(msg)
     if m:
-        sig = m.group(1)
+        sig = m.group(1).replace("__gpl_matches(", "matches(")   # fast_regex.py's stand-in
         fn = sig.split("(", 1)[0]
         if fn.startswith("_") or fn.startswith("!") or fn.startswith("("):
             return "no such overload"

@@ -132,12 +132,25 @@ def _key(k) -> str:
     return str(k)
 
 
+_unmarshalled: dict = {}
+
+
 def json_unmarshal(s: str):
+    # Policies unmarshal the same settings strings for every resource: parsed once. The value is
+    # only handed to CEL (which copies it), so sharing it is safe.
+    found = _unmarshalled.get(s)
+    if found is not None:
+        return found
     try:
         # Go decodes every JSON number into a float64.
-        return _floats(_json.loads(s), [ALIAS_LIMIT])
+        value = _floats(_json.loads(s), [ALIAS_LIMIT])
     except ValueError as e:
         raise LibraryError(str(e)) from None
+    if len(s) <= 4096:
+        if len(_unmarshalled) >= 1024:
+            _unmarshalled.clear()
+        _unmarshalled[s] = value
+    return value
 
 
 # ----------------------------------------------------------------------------- yaml

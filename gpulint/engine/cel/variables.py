@@ -12,7 +12,7 @@ cel-expr-python has no lazy activation values, so:
 * ``variables.<name>`` in any expression is rewritten to a call of a
   Python-implemented *accessor* declared once in the environment, one per static
   type: ``__gpulint_var_bool(17)``, ``__gpulint_var_list(17)`` ... (17 = the
-  variable's id, unique across environments). The accessor's declared return
+  variable's id in its environment). The accessor's declared return
   type gives the reference its static type: the variable's own type, or the
   nearest declared one (``list(map(string, int))`` -> ``list(map(string, dyn))``,
   anything else -> ``dyn``);
@@ -46,7 +46,6 @@ program that uses it (``BIND_FN``, evaluated lazily at most once per program).
 
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Callable
 
@@ -55,13 +54,14 @@ from cel_expr_python import cel
 from .errors import LibraryError, translate_runtime
 from .opaque import TYPES
 from .rewrite import debind
-from .syntax import Binary, Call, Cond, Ident, Index, ListLit, Lit, MapLit, MsgLit, Node, Select, Unary, walk
+from .syntax import (MACROS, Binary, Call, Cond, Ident, Index, ListLit, Lit, MapLit, MsgLit, Node, Select, Unary,
+                     children, walk)
 
 T = cel.Type
 _ERROR = T.ERROR
 
 __all__ = ["Activation", "Variable", "ACCESSOR_PREFIX", "accessor_decls", "push", "pop", "nearest_type",
-           "ids", "hoist"]
+           "hoist"]
 
 ACCESSOR_PREFIX = "__gpulint_var_"
 BIND_FN = "__gpulint_bind"          # placeholder of a variable bound in each program (never compiled)
@@ -104,14 +104,6 @@ _SPECIAL_CALLS = frozenset({"timestamp", "duration", "uint", "type", "now", "tru
 _TYPE_IDENTS = frozenset({"int", "uint", "double", "string", "bool", "bytes", "list", "map", "null_type", "type",
                           "dyn", "optional_type", "google"})
 
-_ids = itertools.count(1)
-
-
-def ids() -> int:
-    """A fresh variable id (unique across environments, so memos never collide)."""
-    return next(_ids)
-
-
 # ------------------------------------------------------------------------------- activation
 
 class Activation:
@@ -121,11 +113,12 @@ class Activation:
     on that resource (conversion of ``object`` is cached per cel activation, variables
     per wrapper)."""
 
-    __slots__ = ("act", "memo", "__weakref__")
+    __slots__ = ("act", "memo", "owner", "__weakref__")
 
-    def __init__(self, act):
+    def __init__(self, act, owner=None):
         self.act = act
         self.memo: dict = {}
+        self.owner = owner          # the variable table of the environment that made it
 
 
 _state = threading.local()
@@ -158,7 +151,7 @@ class Variable:
     """One compiled policy variable (its own program, static type and reference node)."""
 
     __slots__ = ("id", "name", "expr", "is_bool", "type", "accessor", "ref", "inline", "free", "special",
-                 "source", "value", "widened")
+                 "source", "value", "widened", "ast", "compiler")
 
     def __init__(self, vid: int, name: str):
         self.id = vid
@@ -174,9 +167,13 @@ class Variable:
         self.source = ""
         self.value: Node | None = None    # rewritten AST bound with cel.bind in each program (ref = BIND_FN)
         self.widened = False        # the accessor's type is wider than the static type
+        self.ast: Node | None = None      # rewritten AST of a plain accessor variable (hoist(bind_values=True))
+        self.compiler = None        # compiles ``source`` on first use when ``expr`` is None (rule cache)
 
     def compute(self, act):
         """Evaluate on a cel activation: the Python value, or a _Failure."""
+        if self.expr is None:
+            self.expr = self.compiler(self.source)
         try:
             v = self.expr.eval(act)
         except RuntimeError as e:
@@ -204,6 +201,8 @@ def accessor_decls(table: dict[int, Variable]) -> list:
             frame = _state.frames[-1]
         except (AttributeError, IndexError):
             raise LibraryError("variables are not available here") from None
+        if frame.owner is not table:  # ids are per environment
+            raise LibraryError("variables of another CEL environment are not available here")
         memo = frame.memo
         v = memo.get(key, _MISSING)
         if v is _MISSING:
@@ -361,7 +360,11 @@ def _map(n: Node, f: Callable[[Node], Node | None]) -> Node:
     return n
 
 
-def hoist(root: Node, table: dict, all_accessors: bool = True) -> Node:
+map_nodes = _map
+
+
+def hoist(root: Node, table: dict, all_accessors: bool = True, bind_values: bool = False,
+          inline_single: bool = False, in_place: frozenset = frozenset()) -> Node:
     """Bind each variable used by ``root`` once, around the whole expression.
 
     Accessor calls and BIND_FN placeholders are replaced by aliases bound with
@@ -375,9 +378,15 @@ def hoist(root: Node, table: dict, all_accessors: bool = True) -> Node:
 
     Each bind costs two levels of cel-cpp's parser depth limit (32): with
     ``all_accessors=False`` accessor calls are left in place (only placeholders,
-    which must be bound, are).
+    which must be bound, are). With ``bind_values=True`` a variable read through an
+    accessor whose rewritten AST is known (``Variable.ast``) is bound to that AST
+    instead, so its value never crosses into Python (used by ``CelEnvironment.fuse``),
+    and with ``inline_single=True`` too, such a value read only once is put in place
+    of its reference (no bind: less nesting above the body, more inside the value).
+    Accessor calls of the variables in ``in_place`` are left where they are.
     """
     values: dict[int, Node] = {}
+    inline = _single_use(root, table) if bind_values and inline_single else set()
 
     def swap(n: Node):
         if (isinstance(n, Call) and n.target is None and len(n.args) == 1 and isinstance(n.args[0], Lit)
@@ -385,16 +394,91 @@ def hoist(root: Node, table: dict, all_accessors: bool = True) -> Node:
             if n.fn != BIND_FN and not all_accessors:
                 return n
             vid = n.args[0].value
+            if vid in in_place and n.fn != BIND_FN:
+                return n
+            if vid in inline:
+                return _map(debind(table[vid].ast), swap)
             if vid not in values:
-                values[vid] = (accessor_call(n.fn, vid) if n.fn != BIND_FN
-                               else _map(debind(table[vid].value), swap))
+                var = table[vid]
+                if n.fn == BIND_FN:
+                    values[vid] = _map(debind(var.value), swap)
+                elif bind_values and var.ast is not None:
+                    values[vid] = _map(debind(var.ast), swap)
+                else:
+                    values[vid] = accessor_call(n.fn, vid)
             return Ident(f"__gpl_v{vid}")
         return None
 
     out = _map(root, swap)
-    for vid in sorted(values, reverse=True):
+    for vid in reversed(_bind_order(values) if bind_values else sorted(values)):
         out = Call("bind", [Ident(f"__gpl_v{vid}"), values[vid], out], target=Ident("cel"))
     return out
+
+
+def _depth(n: Node) -> int:
+    best, stack = 0, [(n, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > best:
+            best = d
+        stack.extend((c, d + 1) for c in children(node))
+    return best
+
+
+def _bind_order(values: dict[int, Node]) -> list[int]:
+    """Outermost first: a variable after the variables its value reads, the deepest values as far
+    out as that allows (each enclosing bind adds to the nesting of a value; cel-cpp allows 32)."""
+    needs = {vid: {int(c.name[len("__gpl_v"):]) for c in walk(value)
+                   if isinstance(c, Ident) and c.name.startswith("__gpl_v") and c.name[7:].isdigit()
+                   and int(c.name[7:]) in values and int(c.name[7:]) != vid}
+             for vid, value in values.items()}
+    depth = {vid: _depth(value) for vid, value in values.items()}
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < len(values):
+        ready = [vid for vid in values if vid not in placed and needs[vid] <= placed]
+        if not ready:  # not expected (ids grow with dependencies): keep the id order
+            return sorted(values)
+        best = max(ready, key=lambda vid: (depth[vid], -vid))
+        order.append(best)
+        placed.add(best)
+    return order
+
+
+def reference_counts(root: Node, table: dict) -> dict[int, int]:
+    """How often each variable is read by ``root`` and the values it binds (a read inside a
+    comprehension counts twice)."""
+    counts: dict[int, int] = {}
+    walked: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        n, looped = stack.pop()
+        if (isinstance(n, Call) and n.target is None and len(n.args) == 1 and isinstance(n.args[0], Lit)
+                and (n.fn.startswith(ACCESSOR_PREFIX) or n.fn == BIND_FN)):
+            vid = n.args[0].value
+            counts[vid] = counts.get(vid, 0) + (2 if looped else 1)
+            var = table[vid]
+            if vid not in walked:
+                walked.add(vid)
+                value = var.value if n.fn == BIND_FN else var.ast
+                if value is not None:
+                    stack.append((value, False))
+            continue
+        if isinstance(n, Call) and n.target is not None and n.fn in MACROS:
+            bound = MACROS[n.fn]
+            stack.append((n.target, looped))
+            stack.extend((a, looped or i >= bound) for i, a in enumerate(n.args))
+            continue
+        stack.extend((c, looped) for c in children(n))
+    return counts
+
+
+def _single_use(root: Node, table: dict) -> set[int]:
+    """Variables with a known AST read exactly once in ``root`` and in the values it binds, and not
+    inside a comprehension: substituting the value there keeps laziness and evaluates it as often
+    (once), and costs no ``cel.bind`` (each costs two of cel-cpp's 32 levels of nesting)."""
+    return {vid for vid, count in reference_counts(root, table).items()
+            if count == 1 and table[vid].ast is not None and table[vid].value is None}
 
 
 def accessor_ids(n: Node) -> list[int]:
