@@ -1,8 +1,10 @@
 """Lazy line/column lookup for paths into a loaded document.
 
 The load stage keeps no positions. The first time a finding needs one, the document's text is read
-again with a position-tracking reader (libyaml's event stream for YAML, a small scanner for JSON) into
-a compact tree of (line, column, children) entries, kept for later lookups in the same document.
+again into a compact tree of (line, column, children) entries, kept for later lookups in the same
+document: block-style YAML by a scan of its lines (gpulint.load.blockpos, several times cheaper), other
+YAML from libyaml's event stream (also when a path goes into a flow collection the line scan left
+unread), JSON by a small scanner.
 
 A path such as ("spec", "containers", 1, "env", 0, "value") points at the *key* for a mapping entry
 (`value:`), at the item's node for a list item (for `- name: x`, at `name`); when the path does not
@@ -14,13 +16,14 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections import Counter
 from typing import Any, Callable, Optional, Union
 
 from yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
                          SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
 from yaml.nodes import ScalarNode
 
-from gpulint.load import goyaml, yamlio
+from gpulint.load import blockpos, goyaml, yamlio
 from gpulint.load.limits import DocumentError
 from gpulint.load.model import Position, SourceDocument
 
@@ -30,30 +33,68 @@ Entry = tuple[int, int, Optional[Union[dict, list]]]
 
 def build_locator(doc: SourceDocument) -> Callable[[tuple], Position]:
     """A function from a path in `doc` to the Position (in the file) of the deepest node along it."""
-    try:
-        root = _json_tree(doc.text) if doc.is_json else _yaml_tree(doc.text, doc.part)
-    except Exception:  # noqa: BLE001 - unreadable text: point at the document
-        root = None
+    lines = None
+    if not doc.is_json and not doc.part:
+        try:
+            lines = blockpos.line_tree(doc.text)
+        except Exception:  # noqa: BLE001 - a scanner bug must not cost a position: the events give it
+            lines = None
+    trees: list = []  # the entry tree of the events (or of the JSON scanner), read at most once
     offset = doc.line - 1
 
+    def tree() -> Optional[Entry]:
+        if not trees:
+            try:
+                trees.append(_json_tree(doc.text) if doc.is_json else _yaml_tree(doc.text, doc.part))
+            except Exception:  # noqa: BLE001 - unreadable text: point at the document
+                trees.append(None)
+        return trees[0]
+
+    if lines is None:
+        used["json" if doc.is_json else "events"] += 1
+        tree()
+    else:
+        used["lines"] += 1
+
     def locate(path: tuple) -> Position:
+        if lines is not None:
+            try:
+                entry = blockpos.walk(lines, path)
+            except Exception:  # noqa: BLE001 - blockpos.Unsure (or a scanner bug): the events give the answer
+                entry = None
+            if entry is not None:
+                return Position(entry[0] + offset + 1, entry[1] + 1)
+            if not trees:
+                used["events after lines"] += 1
+        root = tree()
         if root is None:
             return Position(doc.line, 1)
-        entry = root
-        for step in path:
-            children = entry[2]
-            if isinstance(children, dict):
-                found = children.get(step if isinstance(step, str) else str(step))
-            elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
-                found = children[step]
-            else:
-                found = None
-            if found is None:
-                break
-            entry = found
+        entry = _walk(root, path)
         return Position(entry[0] + offset + 1, entry[1] + 1)
 
     return locate
+
+
+# How many locators read each way: "lines" (blockpos), "events", "json"; "events after lines" counts
+# those whose lines could not answer a path (tests and measurements read it).
+used: Counter = Counter()
+
+
+def _walk(root: Entry, path: tuple) -> Entry:
+    """The entry of the deepest node along `path` (blockpos.walk does the same on the lines' entries)."""
+    entry = root
+    for step in path:
+        children = entry[2]
+        if isinstance(children, dict):
+            found = children.get(step if isinstance(step, str) else str(step))
+        elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+            found = children[step]
+        else:
+            found = None
+        if found is None:
+            break
+        entry = found
+    return entry
 
 
 def _yaml_tree(text: str, part: int) -> Entry:
