@@ -67,8 +67,9 @@ def check(  # the options: see check_run.OPTIONS, which must list the same
                                                                  "(repeatable)."),
     include_pass: bool = typer.Option(False, "--include-pass", help="List passing results too."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
-                             help="Processes that evaluate the resources: 0 (default) uses every CPU for "
-                                  "inputs of more than 200 resources, 1 evaluates in this process."),
+                             help="Processes that load and evaluate the resources: 0 (default) uses every "
+                                  "CPU for large inputs (more than 1 MB of files to load, more than 200 "
+                                  "resources to evaluate), 1 does all the work in this process."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only findings: no summary, no progress bar."),
 ) -> int:
     from gpulint.cli.check_run import run

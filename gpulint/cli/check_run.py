@@ -50,7 +50,7 @@ def run(paths, policy, no_builtin, output, report_api, fail_on, config_file, set
         accepted = baselines.load(baseline) if baseline else None
         exceptions = _exceptions(exception)
         inputs, origins = _inputs(paths or [], list(config.exclude) + list(exclude), helm_chart, helm_values,
-                                  helm_set, helm_release, kustomize)
+                                  helm_set, helm_release, kustomize, jobs)
     except (baselines.BaselineError, RenderError, ValueError) as error:
         return _usage(str(error))
     # The loaded manifests live until the process exits: keep the collector from re-walking them
@@ -116,14 +116,15 @@ def run(paths, policy, no_builtin, output, report_api, fail_on, config_file, set
 
 
 def _inputs(paths: List[str], exclude: list, charts: List[str], values: List[str], sets: List[str], release: str,
-            kustomizations: List[str]):
-    """Files, directories and stdin, then rendered charts and kustomizations: (LoadResult, origins)."""
+            kustomizations: List[str], jobs: int = 0):
+    """Files, directories and stdin, then rendered charts and kustomizations: (LoadResult, origins).
+    Large inputs are loaded by `jobs` processes (0: one per CPU), as they are evaluated."""
     from gpulint.inputs import find_helm, find_kustomize, render_helm, render_kustomize
     from gpulint.load import LoadResult, load_paths
 
     helm = find_helm() if charts else None  # before any work: a missing tool is a usage error
     kustomize_command = find_kustomize() if kustomizations else None
-    inputs = load_paths(paths, exclude=exclude, stdin=sys.stdin) if paths else LoadResult()
+    inputs = load_paths(paths, exclude=exclude, stdin=sys.stdin, jobs=jobs) if paths else LoadResult()
     origins = {}
     rendered = [render_helm(chart, values, sets, release, helm) for chart in charts]
     rendered += [render_kustomize(directory, kustomize_command) for directory in kustomizations]

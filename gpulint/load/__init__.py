@@ -1,7 +1,8 @@
 """The load stage: files, directories and stdin to Kubernetes resources with their origin.
 
 Public surface:
-- load_paths(paths, *, exclude=(), stdin=None) -> LoadResult
+- load_paths(paths, *, exclude=(), stdin=None, already=None, jobs=0) -> LoadResult (large inputs on
+  several processes: parallel.py)
 - load_text(text, file) -> LoadResult
 - read_yaml_documents(path) -> (list of (SourceDocument, data), list of LoadError), for policy and
   test files; parse_documents(text, file, is_json=False) does the same for text in hand

@@ -9,6 +9,7 @@ import sys
 from fnmatch import fnmatchcase
 from typing import Any, Iterator, Optional, Sequence, TextIO
 
+from gpulint.load import parallel
 from gpulint.load.documents import TextError, add_text, decode, parse_documents
 from gpulint.load.limits import MAX_FILE_BYTES
 from gpulint.load.model import LoadError, LoadResult, SourceDocument
@@ -162,7 +163,8 @@ def _inputs(paths: Sequence[str], patterns: Sequence[str], errors: list[LoadErro
 
 
 def load_paths(paths: Sequence[str], *, exclude: Sequence[str] = (), stdin: Optional[TextIO] = None,
-               already: Optional[LoadResult] = None) -> LoadResult:
+               already: Optional[LoadResult] = None, jobs: int = 0,
+               min_parallel_bytes: Optional[int] = None) -> LoadResult:
     """Resources from files, directories (recursive: *.yaml, *.yml, *.json) and `-` (stdin).
 
     Files come in the order of `paths`, directory contents sorted by name; hidden files and folders and
@@ -171,38 +173,71 @@ def load_paths(paths: Sequence[str], *, exclude: Sequence[str] = (), stdin: Opti
     symbolic link) is read once. Problems with one input become LoadErrors and the run goes on.
     `already` holds what was loaded from earlier paths (its files are not read again): the result
     then continues it.
+
+    Inputs of at least `min_parallel_bytes` (default parallel.MIN_PARALLEL_BYTES) are loaded by `jobs`
+    processes (0: one per usable CPU; 1: this process only), forked here; the result is the same as
+    this process alone would give.
     """
     result = already if already is not None else LoadResult()
     seen: set[tuple[int, int]] = set()
     for path in result.files:
-        identity = _identity(path)
+        identity, _ = _identity_and_size(path)
         if identity is not None:
             seen.add(identity)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the collector would walk the growing object graph over and over: about half the time
     try:
-        for path in _inputs(paths, exclude, result.errors):
-            if path != "-":
-                identity = _identity(path)
-                if identity is not None:
-                    if identity in seen:
-                        continue
-                    seen.add(identity)
-            text = read_input(path, stdin)
-            if isinstance(text, LoadError):
-                result.errors.append(text)
-                continue
-            result.files.append(_display(path))
-            add_text(result, text, _display(path))
+        entries = _entries(paths, exclude, seen)
+        count = parallel.processes(jobs, entries, min_parallel_bytes)
+
+        def load_one(into: LoadResult, path: str) -> None:
+            _load_file(into, path, stdin)
+
+        if count > 1:
+            parallel.load(entries, result, load_one, count)
+        else:
+            for entry in entries:
+                if isinstance(entry, LoadError):
+                    result.errors.append(entry)
+                else:
+                    load_one(result, entry[0])
     finally:
         if gc_was_enabled:
             gc.enable()
     return result
 
 
-def _identity(path: str) -> Optional[tuple[int, int]]:
+def _entries(paths: Sequence[str], patterns: Sequence[str], seen: set) -> list[parallel.Entry]:
+    """What there is to load, in order: errors of the walk and (path, size) of each file to read, a
+    file reached twice only once. Size -1: stdin, or not a regular file (read by this process)."""
+    entries: list[parallel.Entry] = []
+    for path in _inputs(paths, patterns, entries):  # walk errors are appended as they are met
+        size = -1
+        if path != "-":
+            identity, size = _identity_and_size(path)
+            if identity is not None:
+                if identity in seen:
+                    continue
+                seen.add(identity)
+        entries.append((path, size))
+    return entries
+
+
+def _load_file(result: LoadResult, path: str, stdin: Optional[TextIO]) -> None:
+    text = read_input(path, stdin)
+    if isinstance(text, LoadError):
+        result.errors.append(text)
+        return
+    result.files.append(_display(path))
+    add_text(result, text, _display(path))
+
+
+def _identity_and_size(path: str) -> tuple[Optional[tuple[int, int]], int]:
+    """(device, inode) and size of a regular file; (None, -1) for anything else."""
     try:
         info = os.stat(path)
     except OSError:
-        return None
-    return (info.st_dev, info.st_ino) if stat.S_ISREG(info.st_mode) else None
+        return None, -1
+    if not stat.S_ISREG(info.st_mode):
+        return None, -1
+    return (info.st_dev, info.st_ino), info.st_size

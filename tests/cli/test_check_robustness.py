@@ -286,6 +286,25 @@ def test_same_results_on_any_number_of_workers(tmp_path):
         assert _all_formats(tmp_path, inputs, jobs) == sequential
 
 
+def test_inputs_loaded_by_several_processes_give_the_same_report(tmp_path, monkeypatch):
+    from gpulint.load import parallel
+
+    corpus = shared_or_skip("corpus")
+    inputs = [str(ROOT / "examples"), str(corpus)]
+    real, counts = parallel.processes, []
+
+    def processes(jobs, entries, min_bytes=None):  # as if the input were large
+        counts.append((jobs, real(jobs, entries, 0)))
+        return counts[-1][1]
+
+    monkeypatch.setattr(parallel, "processes", processes)
+    sequential = _all_formats(tmp_path, inputs, "1")
+    assert (1, 1) in counts and not [n for _, n in counts if n > 1]  # -j 1: no worker loads either
+    counts.clear()
+    assert _all_formats(tmp_path, inputs, "2") == sequential
+    assert (2, 2) in counts
+
+
 # -- no network, no writes ---------------------------------------------------------------------------
 
 def test_never_opens_a_network_connection(capsys, monkeypatch):
