@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
-import selectors
 import signal
 import sys
 from typing import Callable, Optional, Sequence
@@ -138,6 +136,8 @@ def _fork_one(call: Callable[[], bytes], inherited: list[int]) -> Child:
 def gather(children: Sequence[Optional[Child]]) -> list[Optional[memoryview]]:
     """The bytes each child's call returned, waiting for all of them; None for a child that failed,
     died or was never started. Every child is reaped."""
+    import selectors  # here: a run that never forks does not pay for it
+
     live = [c for c in children if c is not None and c.fd >= 0]
     with selectors.DefaultSelector() as selector:
         for child in live:
@@ -181,7 +181,7 @@ def _reap(child: Child) -> None:
 # -- tasks handed out on demand to a pool of workers (engine/parallel.py) -------------------------------
 
 class _Worker:
-    __slots__ = ("pid", "tasks", "results", "buffer", "busy", "given", "alive")
+    __slots__ = ("pid", "tasks", "results", "buffer", "busy", "given", "alive", "reaped")
 
     def __init__(self, pid: int, tasks: int, results: int):
         self.pid, self.tasks, self.results = pid, tasks, results
@@ -189,6 +189,7 @@ class _Worker:
         self.busy: list[int] = []
         self.given = 0          # tasks handed to it so far
         self.alive = True       # False once told to stop (or dead)
+        self.reaped = False
 
 
 def map_forked(fn: Callable[[int], object], count: int, jobs: int,
@@ -198,6 +199,9 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
     out on demand; `then` runs here as each result arrives); a task whose worker fails is computed in
     this process. With `recycle`, a worker that has been given that many tasks is told to stop once
     they are done and a new one is forked in its place."""
+    import pickle
+    import selectors
+
     results: list = [None] * count
     finished = [False] * count
     pending = list(range(count - 1, -1, -1))  # a stack: pop() gives the lowest task first
@@ -212,11 +216,7 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
         result_r, result_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker
-            for fd in open_fds | {task_w, result_r}:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            _close_quietly(open_fds | {task_w, result_r})
             _serve(fn, task_r, result_w)  # never returns
         os.close(task_r)
         os.close(result_w)
@@ -267,16 +267,17 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
                     for task in worker.busy:  # computed here below (a task that kills a worker
                         finished[task] = None  # is not handed to the next one)
                     worker.busy.clear()
+                    _wait(worker)  # its pipe closed: it has exited (no zombie until the end of the run)
                     if pending and not any(w.alive for w in workers):
                         spawn()
                     continue
                 worker.buffer += data
-                while len(worker.buffer) >= 8:
-                    size = int.from_bytes(worker.buffer[:8], "little")
-                    if len(worker.buffer) < 8 + size:
+                while len(worker.buffer) >= _FRAME:
+                    size = int.from_bytes(worker.buffer[:_FRAME], "little")
+                    if len(worker.buffer) < _FRAME + size:
                         break
-                    payload = bytes(worker.buffer[8:8 + size])
-                    del worker.buffer[:8 + size]
+                    payload = bytes(worker.buffer[_FRAME:_FRAME + size])
+                    del worker.buffer[:_FRAME + size]
                     task, ok, value = pickle.loads(payload)
                     worker.busy.remove(task)
                     if ok:
@@ -288,21 +289,16 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
                     feed(worker)
     finally:
         selector.close()
-        for fd in open_fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close_quietly(open_fds)
         for worker in workers:
+            if worker.reaped:
+                continue
             try:
                 if worker.alive:
                     os.kill(worker.pid, signal.SIGTERM)
             except OSError:
                 pass
-            try:
-                os.waitpid(worker.pid, 0)
-            except OSError:
-                pass
+            _wait(worker)
     for task in range(count):
         if not finished[task]:
             results[task] = then(fn(task))
@@ -311,7 +307,17 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
     return results
 
 
+def _wait(worker: _Worker) -> None:
+    try:
+        os.waitpid(worker.pid, 0)
+    except OSError:
+        pass
+    worker.reaped = True
+
+
 def _serve(fn: Callable[[int], object], tasks: int, results: int) -> None:
+    import pickle
+
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -330,10 +336,7 @@ def _serve(fn: Callable[[int], object], tasks: int, results: int) -> None:
                 payload = pickle.dumps((task, True, fn(task)), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # noqa: BLE001 - the parent evaluates this task again and reports it
                 payload = pickle.dumps((task, False, None), protocol=pickle.HIGHEST_PROTOCOL)
-            view = memoryview(len(payload).to_bytes(8, "little") + payload)
-            while view:
-                written = os.write(results, view)
-                view = view[written:]
+            _write_all(results, payload)
     except BaseException:  # noqa: BLE001 - EOF, a signal, anything: the parent recovers
         status = 1
     finally:

@@ -12,10 +12,9 @@ written anywhere.
 
 from __future__ import annotations
 
-import os
 from typing import Callable, Iterable, Optional
 
-from gpulint._forking import available_cpus, map_forked
+from gpulint._forking import available_cpus, can_fork, map_forked
 from gpulint.engine.result import ERROR, FAIL, WARN, RuleResult
 from gpulint.load.model import Position
 
@@ -30,7 +29,7 @@ _LOCATED = (FAIL, WARN, ERROR)
 
 def auto_jobs(resources: int) -> int:
     """Workers for `resources` resources: one per CPU for large inputs, in-process for small ones."""
-    if resources < MIN_RESOURCES or not hasattr(os, "fork"):
+    if resources < MIN_RESOURCES or not can_fork():
         return 1
     return max(1, min(available_cpus(), MAX_JOBS, resources // PER_WORKER))
 
@@ -42,7 +41,7 @@ def evaluate(engine, resources: list, jobs: int, *, locate_all: bool = False,
     Positions of fail/warn/error results (of every result with `locate_all`) are resolved in the
     workers; `progress(n)` is called as n more resources are done.
     """
-    if jobs <= 1 or len(resources) < 2 or not hasattr(os, "fork"):
+    if jobs <= 1 or len(resources) < 2 or not can_fork():
         return _sequential(engine, resources, progress)
     engine.warm(resources)  # compiled once here, inherited by every worker
     size = max(1, min(64, len(resources) // (jobs * 8)))
