@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +18,7 @@ from .errors import CelCompileError, CelEvalError, LibraryError, translate_compi
 from .kyverno_lib import KyvernoLib
 from .opaque import POOL, TYPES, make
 from .registry import Registry
-from .rewrite import Context, debind, free_idents, rewrite
+from .rewrite import CONSTANTS, CONSTANT_PREFIX, Context, debind, free_idents, rewrite
 from .syntax import Call, Cond, Ident, ListLit, Lit, Node, Unary, emit, parse
 from .values import to_plain
 from . import variables as V
@@ -163,6 +164,7 @@ class CelProgram:
         return f"CelProgram({self.expression!r})"
 
 
+_CONSTANT_KEY = re.compile(CONSTANTS + r'\["((?:[^"\\]|\\.)*)"\]')
 _ACCESSOR_ID = re.compile(r"__gpulint_var_\w+?\((\d+)\)")
 _SCALARS = frozenset({"bool", "int", "uint", "double", "string", "null_type"})
 _NONDETERMINISTIC = re.compile(r"\b(?:random|now)\s*\(")
@@ -171,13 +173,14 @@ _NONDETERMINISTIC = re.compile(r"\b(?:random|now)\s*\(")
 class _DeferredCompiler:
     """Compiles the rule cache's sources: from their serialized checked form when the cache has it."""
 
-    __slots__ = ("env", "cache")
+    __slots__ = ("env", "cache", "note")
 
-    def __init__(self, env, cache):
-        self.env, self.cache = env, cache
+    def __init__(self, env, cache, note):
+        self.env, self.cache, self.note = env, cache, note
 
     def compile(self, source: str):
-        blob = self.cache.checked_form(source)
+        self.note(source)
+        blob = self.cache.checked_form(source) if self.cache is not None else None
         if blob is not None:
             try:
                 return self.env.deserialize(blob)
@@ -230,8 +233,10 @@ class CelEnvironment:
         variables = {"object": T.DYN, "oldObject": T.DYN, "request": T.DYN, "namespaceObject": T.DYN}
         if flavor == "vpol":
             kyverno_image.register(reg)
-            KyvernoLib(lambda: self.context).register(reg)
+            self._kyverno = KyvernoLib(lambda: self.context)
+            self._kyverno.register(reg)
             variables["exceptions"] = T.Map(T.STRING, T.List(T.STRING))
+            variables[CONSTANTS] = T.Map(T.STRING, T.DYN)
         else:
             _register_authorizer(reg)
             variables["authorizer"] = AUTHORIZER
@@ -252,12 +257,14 @@ class CelEnvironment:
         self._fused: dict = {}                               # fuse key -> CelProgram or None
         self._checked: set = set()                           # (variables, namespace) that compile
         self._ids = itertools.count(1)
+        self._constant_keys: set[str] = set()               # run-constant lookups the programs read
+        self._constants_for: tuple = (None, -1, {})         # (context, number of keys, values)
         self._cache = None
         if rulecache and flavor == "vpol":
             from . import rulecache as cache_module
 
             self._cache = cache_module.load()
-        self._deferred = _DeferredCompiler(self._env, self._cache) if self._cache is not None else self._env
+        self._deferred = _DeferredCompiler(self._env, self._cache, self._note_constants)
         if self._cache is not None:
             # The cache's sources call accessors by the ids its build gave: reserve them.
             for vid, name, vtype, is_bool, source in self._cache.variables:
@@ -265,6 +272,38 @@ class CelEnvironment:
                 var.type, var.is_bool, var.source, var.compiler = vtype, is_bool, source, self._deferred.compile
                 self._var_table[vid] = var
             self._ids = itertools.count(max(self._var_table, default=0) + 1)
+
+    # ------------------------------------------------------------------ constants
+    def _compile_source(self, source: str):
+        """cel-cpp's compile of a rewritten source (every compile goes here or through _deferred)."""
+        self._note_constants(source)
+        return self._env.compile(source)
+
+    def _note_constants(self, source: str) -> None:
+        """Remember the run-constant lookups (rewrite.constant_lookup) that a compiled `source` reads:
+        the next activations carry their values."""
+        if CONSTANTS in source:
+            for raw in _CONSTANT_KEY.findall(source):
+                key = re.sub(r"\\(.)", r"\1", raw)
+                if key.startswith(CONSTANT_PREFIX):
+                    self._constant_keys.add(key)
+
+    def _constants(self) -> dict:
+        """The values of the run-constant lookups for the current context, computed once: each
+        activation converts them (lazily, once) instead of every program calling resource.Get."""
+        context, count, values = self._constants_for
+        if context is not self.context or count != len(self._constant_keys):
+            values = {}
+            for key in sorted(self._constant_keys):
+                try:
+                    args = json.loads(key[len(CONSTANT_PREFIX):])
+                    if not (isinstance(args, list) and len(args) == 4 and all(isinstance(a, str) for a in args)):
+                        continue
+                    values[key] = self._kyverno.get(*args)
+                except (ValueError, LibraryError):
+                    continue  # left out: the program makes the call and reports its error
+            self._constants_for = (self.context, len(self._constant_keys), values)
+        return values
 
     # ------------------------------------------------------------------ activation
     def activation(self, *, object=None, oldObject=None, request=None, namespaceObject=None,  # noqa: A002
@@ -274,6 +313,7 @@ class CelEnvironment:
         data = {"object": object, "oldObject": oldObject, "request": request, "namespaceObject": namespaceObject}
         if self.flavor == "vpol":
             data["exceptions"] = exceptions if exceptions is not None else {"allowedImages": [], "allowedValues": []}
+            data[CONSTANTS] = self._constants()
         else:
             data["authorizer"] = _AUTHZ_VALUE
             if self.params:
@@ -439,7 +479,7 @@ class CelEnvironment:
             return source, expr
         text = emit(fast)
         try:
-            fast_expr = self._env.compile(text)
+            fast_expr = self._compile_source(text)
         except RuntimeError:
             return source, expr
         if fast_expr.return_type().name() != expr.return_type().name():
@@ -448,7 +488,7 @@ class CelEnvironment:
 
     def _cel_compile(self, source: str, original: str):
         try:
-            return self._env.compile(source)
+            return self._compile_source(source)
         except RuntimeError as e:
             lines = [ln.strip() for ln in translate_compile(str(e)).splitlines()]
             msgs = [ln.replace(" (in container '')", "") for ln in lines if ln.startswith("ERROR:")] or lines[:1]
@@ -514,7 +554,7 @@ class CelEnvironment:
 
     def _fused_program(self, source: str, expr, compiler=None) -> CelProgram:
         program = CelProgram("<fused>", source, expr, "list(dyn)", uses_vars=V.ACCESSOR_PREFIX in source,
-                             env=compiler or self._env)
+                             env=compiler or self._deferred)
         program.shared = False
         program.plain = True  # ints, strings (messages, audit values) and nulls
         return program
@@ -542,7 +582,7 @@ class CelEnvironment:
                         continue
                     source = emit(candidate)
                     try:
-                        expr = self._env.compile(source)
+                        expr = self._compile_source(source)
                     except RuntimeError as error:
                         deep = deep or "recursion" in str(error)
                         continue
@@ -577,7 +617,7 @@ class CelEnvironment:
         key = (text, evaluate)
         if key not in self._types:
             try:
-                expr = self._env.compile(text)
+                expr = self._compile_source(text)
                 t = normalize_type(expr.return_type().name())
                 if evaluate and expr.eval().type() == _ERROR:
                     t = None

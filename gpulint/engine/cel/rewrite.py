@@ -21,6 +21,8 @@ mistaken for globals):
 * ``s.find(re)``/``findAll`` -> RE2 ``regex.extract``/``extractAll``.
 * ``format.named(n)``/``F.validate(s)`` -> wrapped in ``optional.ofNonZeroValue``
   (optionals cannot cross the Python boundary).
+* ``resource.Get`` of four literal arguments -> read from the run's constant
+  lookups when present (``constant_lookup``), else the call itself.
 * ``math.round(x, n)`` -> ``__gpl_math_round``; NamespacedValidatingPolicy
   ``resource.get/list/post`` short forms get the policy namespace inserted.
 * ``string(x)`` -> ``__gpl_string(x)``: only when cel-cpp rejects ``string``
@@ -30,6 +32,7 @@ mistaken for globals):
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 
 from .errors import CelCompileError
@@ -37,6 +40,8 @@ from .syntax import (MACROS, Binary, Call, Cond, Ident, Index, ListLit, Lit, Map
                      Unary)
 
 _RESOURCE_GET = {"resource.get", "resource.Get"}
+CONSTANTS = "__gpl_consts"           # activation variable: run-constant lookups by constant_key
+CONSTANT_PREFIX = "resource.Get:"
 _RESOURCE_LIST = {"resource.list", "resource.List"}
 _RESOURCE_POST = {"resource.post", "resource.Post"}
 # Libraries the Kubernetes base environment does not have (they are enabled only for
@@ -105,6 +110,19 @@ def debind(n: Node) -> Node:
     if isinstance(n, MsgLit):
         return MsgLit(n.name, [(f, debind(v), o) for f, v, o in n.fields])
     return n
+
+
+def constant_lookup(call: Call, args: list[str]) -> Node:
+    """``resource.Get`` of literal arguments answers the same for every resource of a run: read it
+    from ``CONSTANTS`` (filled once per run, converted once per activation, see env.py) when it is
+    there, else make the call (a lookup that failed is left out, so its error is the call's own)."""
+    key = _lit_str(constant_key(args))
+    table = Ident(CONSTANTS)
+    return Cond(Binary("in", key, table), Index(table, _lit_str(constant_key(args))), call)
+
+
+def constant_key(args: list[str]) -> str:
+    return CONSTANT_PREFIX + json.dumps(args, separators=(",", ":"))
 
 
 def _lit_str(s: str) -> Lit:
@@ -260,7 +278,11 @@ class _Rewriter:
                 args = args[:2] + [ns] + args[2:]
             elif qn in _RESOURCE_POST and len(args) == 3:
                 args = args[:2] + [ns] + args[2:]
-        return Call(n.fn, args, target=n.target)
+        call = Call(n.fn, args, target=n.target)
+        if ctx.flavor == "vpol" and qn in _RESOURCE_GET and len(args) == 4 and all(
+                isinstance(a, Lit) and a.kind == "string" for a in args):
+            return constant_lookup(call, [a.value for a in args])
+        return call
 
 
 # ------------------------------------------------------------------ free variables
