@@ -7,7 +7,6 @@ fails to deliver, the caller computes in the parent: a worker's failure costs ti
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import sys
@@ -321,7 +320,6 @@ def _serve(fn: Callable[[int], object], tasks: int, results: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        gc.enable()
         while True:
             raw = b""
             while len(raw) < 4:

@@ -53,3 +53,16 @@ def test_recycled_workers_are_reaped_as_they_stop():
     assert map_forked(lambda task: task, 30, 1, then=then, recycle=1) == list(range(30))
     assert max(seen) <= 2, seen
     assert _zombie_children() == 0
+
+
+def test_workers_keep_the_collector_state_of_the_parent():
+    import gc
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # what engine/parallel.py does around an evaluation
+    try:
+        states = map_forked(lambda task: gc.isenabled(), 6, 2)
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert states == [False] * 6

@@ -12,6 +12,7 @@ written anywhere.
 
 from __future__ import annotations
 
+import gc
 from typing import Callable, Iterable, Optional
 
 from gpulint._forking import available_cpus, can_fork, map_forked
@@ -41,8 +42,21 @@ def evaluate(engine, resources: list, jobs: int, *, locate_all: bool = False,
     Positions of fail/warn/error results (of every result with `locate_all`) are resolved in the
     workers; `progress(n)` is called as n more resources are done.
     """
-    if jobs <= 1 or len(resources) < 2 or not can_fork():
-        return _sequential(engine, resources, progress)
+    # The collector would walk the young objects of every evaluation (CEL values handed to Python,
+    # results) and find no cycles worth it. Workers inherit the paused collector and are replaced
+    # after RECYCLE_AFTER resources anyway.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if jobs <= 1 or len(resources) < 2 or not can_fork():
+            return _sequential(engine, resources, progress)
+        return _forked(engine, resources, jobs, locate_all, progress)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _forked(engine, resources: list, jobs: int, locate_all: bool, progress) -> list[RuleResult]:
     engine.warm(resources)  # compiled once here, inherited by every worker
     size = max(1, min(64, len(resources) // (jobs * 8)))
     bounds = [(start, min(start + size, len(resources))) for start in range(0, len(resources), size)]
