@@ -574,19 +574,10 @@ class CelEnvironment:
         for values, inline in ((True, False), (True, True), (False, False)):
             in_place: set[int] = set()
             for _ in range(16 if values else 1):
-                root = V.hoist(rebound, self._var_table, bind_values=values, inline_single=inline,
-                               in_place=frozenset(in_place))
-                deep = False
-                for candidate in (_swap_matches(root), root):
-                    if candidate is None:
-                        continue
-                    source = emit(candidate)
-                    try:
-                        expr = self._compile_source(source)
-                    except RuntimeError as error:
-                        deep = deep or "recursion" in str(error)
-                        continue
-                    return self._fused_program(source, expr)
+                program, deep = self._fused_attempt(V.hoist(rebound, self._var_table, bind_values=values,
+                                                            inline_single=inline, in_place=frozenset(in_place)))
+                if program is not None:
+                    return program
                 # Too deep for cel-cpp: read one bound variable through its accessor, in place (no
                 # bind), and try again; only variables read once, outside comprehensions (each read
                 # hands the value over from Python), scalars first (cheap to hand over).
@@ -594,9 +585,33 @@ class CelEnvironment:
                          and self._var_table[vid].value is None and counts[vid] == 1]
                 if not deep or not bound:
                     break
-                in_place.add(min(bound, key=lambda vid: (self._var_table[vid].type not in _SCALARS, counts[vid],
-                                                          vid)))
+                chosen = min(bound, key=lambda vid: (self._var_table[vid].type not in _SCALARS, counts[vid], vid))
+                if values and self._var_table[chosen].type not in _SCALARS and all(
+                        self._var_table[vid].type in _SCALARS for vid in in_place):
+                    # Handing a list or map over from Python costs more than evaluating every variable
+                    # eagerly: bind them by dependency level instead, if that alone is shallow enough.
+                    program, _ = self._fused_attempt(V.hoist(
+                        rebound, self._var_table, bind_values=True, inline_single=inline,
+                        in_place=frozenset(in_place), levels=True))
+                    if program is not None:
+                        return program
+                in_place.add(chosen)
         return None
+
+    def _fused_attempt(self, root: Node) -> tuple[CelProgram | None, bool]:
+        """(the compiled program, or None; whether cel-cpp found it too deep)."""
+        deep = False
+        for candidate in (_swap_matches(root), root):
+            if candidate is None:
+                continue
+            source = emit(candidate)
+            try:
+                expr = self._compile_source(source)
+            except RuntimeError as error:
+                deep = deep or "recursion" in str(error)
+                continue
+            return self._fused_program(source, expr), deep
+        return None, deep
 
     def export_cache(self) -> dict:
         """What rulecache.py stores for the policies compiled so far (see scripts/build_rulecache.py)."""

@@ -364,7 +364,7 @@ map_nodes = _map
 
 
 def hoist(root: Node, table: dict, all_accessors: bool = True, bind_values: bool = False,
-          inline_single: bool = False, in_place: frozenset = frozenset()) -> Node:
+          inline_single: bool = False, in_place: frozenset = frozenset(), levels: bool = False) -> Node:
     """Bind each variable used by ``root`` once, around the whole expression.
 
     Accessor calls and BIND_FN placeholders are replaced by aliases bound with
@@ -383,7 +383,8 @@ def hoist(root: Node, table: dict, all_accessors: bool = True, bind_values: bool
     instead, so its value never crosses into Python (used by ``CelEnvironment.fuse``),
     and with ``inline_single=True`` too, such a value read only once is put in place
     of its reference (no bind: less nesting above the body, more inside the value).
-    Accessor calls of the variables in ``in_place`` are left where they are.
+    Accessor calls of the variables in ``in_place`` are left where they are. With ``levels=True``
+    (and ``bind_values``) variables are bound by dependency level (``_bind_levels``).
     """
     values: dict[int, Node] = {}
     inline = _single_use(root, table) if bind_values and inline_single else set()
@@ -410,9 +411,52 @@ def hoist(root: Node, table: dict, all_accessors: bool = True, bind_values: bool
         return None
 
     out = _map(root, swap)
+    if levels and len(values) > 1:
+        return _bind_levels(out, values)
     for vid in reversed(_bind_order(values) if bind_values else sorted(values)):
         out = Call("bind", [Ident(f"__gpl_v{vid}"), values[vid], out], target=Ident("cel"))
     return out
+
+
+def _bind_levels(out: Node, values: dict[int, Node]) -> Node:
+    """Bind the variables level by level: variables whose values read only earlier levels share one
+    ``cel.bind`` of a list, so the nesting grows with the dependency levels, not with the variables.
+    The list is built eagerly (every variable of a level is evaluated, used or not) and an error in
+    any of its values fails the whole program (fused programs are then evaluated program by program)."""
+    needs = _needs(values)
+    level: dict[int, int] = {}
+    for vid in _bind_order(values):
+        level[vid] = 1 + max((level[d] for d in needs[vid]), default=-1)
+    groups: dict[int, list[int]] = {}
+    for vid in sorted(values):
+        groups.setdefault(level[vid], []).append(vid)
+    where: dict[str, Node] = {}
+    for lvl, vids in groups.items():
+        if len(vids) > 1:
+            for position, vid in enumerate(vids):
+                where[f"__gpl_v{vid}"] = Index(Ident(f"__gpl_l{lvl}"), Lit("int", str(position), position))
+
+    def relink(n: Node):
+        return where.get(n.name) if isinstance(n, Ident) else None
+
+    out = _map(out, relink)
+    for lvl in sorted(groups, reverse=True):
+        vids = groups[lvl]
+        if len(vids) == 1:
+            value = _map(values[vids[0]], relink)
+            out = Call("bind", [Ident(f"__gpl_v{vids[0]}"), value, out], target=Ident("cel"))
+        else:
+            items = ListLit([(Call("dyn", [_map(values[vid], relink)]), False) for vid in vids])
+            out = Call("bind", [Ident(f"__gpl_l{lvl}"), items, out], target=Ident("cel"))
+    return out
+
+
+def _needs(values: dict[int, Node]) -> dict[int, set[int]]:
+    """The bound variables each value reads."""
+    return {vid: {int(c.name[len("__gpl_v"):]) for c in walk(value)
+                  if isinstance(c, Ident) and c.name.startswith("__gpl_v") and c.name[7:].isdigit()
+                  and int(c.name[7:]) in values and int(c.name[7:]) != vid}
+            for vid, value in values.items()}
 
 
 def _depth(n: Node) -> int:
@@ -428,10 +472,7 @@ def _depth(n: Node) -> int:
 def _bind_order(values: dict[int, Node]) -> list[int]:
     """Outermost first: a variable after the variables its value reads, the deepest values as far
     out as that allows (each enclosing bind adds to the nesting of a value; cel-cpp allows 32)."""
-    needs = {vid: {int(c.name[len("__gpl_v"):]) for c in walk(value)
-                   if isinstance(c, Ident) and c.name.startswith("__gpl_v") and c.name[7:].isdigit()
-                   and int(c.name[7:]) in values and int(c.name[7:]) != vid}
-             for vid, value in values.items()}
+    needs = _needs(values)
     depth = {vid: _depth(value) for vid, value in values.items()}
     order: list[int] = []
     placed: set[int] = set()
