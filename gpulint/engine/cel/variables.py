@@ -459,6 +459,45 @@ def _needs(values: dict[int, Node]) -> dict[int, set[int]]:
             for vid, value in values.items()}
 
 
+def rebalance(root: Node) -> Node:
+    """``root`` with long ``&&``/``||`` chains and ``+`` chains of strings or lists as balanced trees
+    (nesting log2(n) instead of n: cel-cpp's parser allows 32 levels). Both operators give the same
+    value either way (``+`` chains that hold a string or list literal can only succeed on strings or
+    lists, where ``+`` is associative); an error may name another operand, so only fused programs
+    use it, whose callers evaluate program by program after any error."""
+
+    def balance(n: Node):
+        if not isinstance(n, Binary) or n.op not in ("&&", "||", "+"):
+            return None
+        operands = _chain(n, n.op)
+        if len(operands) < 4 or (n.op == "+" and not any(
+                isinstance(o, ListLit) or (isinstance(o, Lit) and o.kind == "string") for o in operands)):
+            return None
+        return _balanced(n.op, [_map(o, balance) for o in operands])
+
+    return _map(root, balance)
+
+
+def _chain(n: Node, op: str) -> list[Node]:
+    out: list[Node] = []
+    stack = [n]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Binary) and node.op == op:
+            stack.append(node.right)
+            stack.append(node.left)
+        else:
+            out.append(node)
+    return out
+
+
+def _balanced(op: str, operands: list[Node]) -> Node:
+    if len(operands) == 1:
+        return operands[0]
+    middle = len(operands) // 2
+    return Binary(op, _balanced(op, operands[:middle]), _balanced(op, operands[middle:]))
+
+
 def _depth(n: Node) -> int:
     best, stack = 0, [(n, 1)]
     while stack:

@@ -74,3 +74,65 @@ def test_an_error_in_an_unused_variable_of_a_level_does_not_change_the_result(en
 def test_a_read_of_the_erroring_variable_is_the_error_it_was(env):
     wide = policy(env, message_variable="bad")
     assert evaluate(wide, pod("bad-x"), fused=True) == evaluate(policy(env, "bad"), pod("bad-x"), fused=False)
+
+
+# -- balanced operator chains ------------------------------------------------------------------------
+
+from gpulint.engine.cel import variables as V  # noqa: E402
+from gpulint.engine.cel.syntax import emit, parse  # noqa: E402
+
+
+def _evaluate_source(env, source, obj):
+    program = env._env.compile(source)
+    return program.eval(env.activation(object=obj).act).plain_value()
+
+
+def test_long_string_concatenation_is_balanced_and_gives_the_same_string(env):
+    parts = [f"'p{k}-' + object.spec.containers[0].name" for k in range(40)]
+    tree = parse(" + ".join(parts))
+    with pytest.raises(RuntimeError, match="recursion"):
+        env._env.compile(emit(tree))  # 80 operands nested left to right: too deep for cel-cpp
+    balanced = V.rebalance(tree)
+    expected = "".join(f"p{k}-x" for k in range(40))
+    assert _evaluate_source(env, emit(balanced), pod("x")) == expected
+
+
+def test_list_concatenation_is_balanced(env):
+    tree = parse(" + ".join(f"[{k}]" for k in range(40)))
+    assert _evaluate_source(env, emit(V.rebalance(tree)), pod("x")) == list(range(40))
+
+
+@pytest.mark.parametrize("op", ["&&", "||"])
+@pytest.mark.parametrize("pattern", [0, 1, 2**39, 2**40 - 1, 0x5555555555, 0xAAAAAAAAAA])
+def test_logical_chains_keep_their_value(env, op, pattern):
+    bits = [bool(pattern >> k & 1) for k in range(40)]
+    tree = parse(f" {op} ".join("true" if b else "false" for b in bits))
+    expected = all(bits) if op == "&&" else any(bits)
+    assert _evaluate_source(env, emit(V.rebalance(tree)), pod("x")) is expected
+
+
+def test_logical_chains_still_absorb_errors(env):
+    # false && <error> is false whatever the order: CEL's logical operators are commutative
+    operands = ["object.spec.missing == 1"] * 20 + ["false"] + ["object.spec.missing == 2"] * 20
+    tree = parse(" && ".join(operands))
+    assert _evaluate_source(env, emit(V.rebalance(tree)), pod("x")) is False
+
+
+def test_integer_sums_are_left_as_written(env):
+    # int + int may overflow in one order and not in another: never regrouped
+    tree = parse(" + ".join(["9223372036854775807", "1", "-1"] * 2))
+    assert emit(V.rebalance(tree)) == emit(tree)
+
+
+def test_builtin_fused_programs_hand_no_list_or_map_over_from_python():
+    """Each fused program of the built-in pack binds its variables in CEL: a list or map read through
+    an accessor costs a conversion from Python per program and resource (about 100 µs each)."""
+    import json
+    import re
+
+    from gpulint.engine.cel import rulecache
+
+    fused = [source for source in json.loads(rulecache.PATH.read_text(encoding="utf-8"))["fused"].values() if source]
+    assert fused
+    offenders = [re.findall(r"__gpulint_var_(?:list|map)\w*\(\d+\)", source) for source in fused]
+    assert not [o for o in offenders if o]
