@@ -165,15 +165,14 @@ class ValidatingPolicy:
         return named is None or ("", "pods") in named or ("*", "pods") in named
 
     def warm(self, variants=None) -> None:
-        """Compile now what an evaluation compiles on first use (before worker processes fork, so
-        that each inherits it): match conditions, the fused program and the variables it reads."""
+        """Compile and plan now what an evaluation prepares on first use (before worker processes fork,
+        so that each inherits it): match conditions, the fused program and the variables it reads."""
         for variant in self.variants if variants is None else variants:
             for _name, program in variant.match_conditions:
-                program.compiled()
+                self.env.prepare(program)
             fused = variant.fused
             if fused is not None:
-                fused.compiled()
-                self.env.warm_variables(fused)
+                self.env.prepare(fused)
 
     # -- evaluation --------------------------------------------------------------------------------
     def evaluate(self, req: Request, activation_for, namespace_labels, variants=None) -> list[VpolResponse]:

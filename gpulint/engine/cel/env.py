@@ -258,6 +258,7 @@ class CelEnvironment:
         self._checked: set = set()                           # (variables, namespace) that compile
         self._ids = itertools.count(1)
         self._constant_keys: set[str] = set()               # run-constant lookups the programs read
+        self._empty = None                                   # activation without data (prepare())
         self._constants_for: tuple = (None, -1, {})         # (context, number of keys, values)
         self._cache = None
         if rulecache and flavor == "vpol":
@@ -507,7 +508,7 @@ class CelEnvironment:
         return CelProgram(expression, source, expr, rtype, uses_vars=V.ACCESSOR_PREFIX in source)
 
     def warm_variables(self, program: CelProgram, _seen: set | None = None) -> None:
-        """Compile the variables `program` reads through accessors, and the ones they read."""
+        """Compile and plan the variables `program` reads through accessors, and the ones they read."""
         seen = set() if _seen is None else _seen
         for vid in map(int, _ACCESSOR_ID.findall(program.source)):
             var = self._var_table.get(vid)
@@ -516,8 +517,25 @@ class CelEnvironment:
             seen.add(vid)
             if var.expr is None and var.compiler is not None and var.source:
                 var.expr = var.compiler(var.source)
+            if var.expr is not None:
+                self._plan(var.expr)
             if var.source:
                 self.warm_variables(CelProgram("", var.source, None, "dyn"), seen)
+
+    def prepare(self, program: CelProgram) -> None:
+        """Compile and plan `program` and the variables it reads now, so that worker processes forked
+        afterwards inherit them: cel-cpp plans a program on its first evaluation (about 2 ms for a
+        fused policy program), which every fresh worker would otherwise repeat."""
+        self._plan(program.compiled())
+        self.warm_variables(program)
+
+    def _plan(self, expr) -> None:
+        if self._empty is None:
+            self._empty = self._env.Activation(data={})
+        try:
+            expr.eval(self._empty)  # no variables: fails at once, after planning
+        except Exception:  # noqa: BLE001 - only the planning matters here
+            pass
 
     # ------------------------------------------------------------------------ fuse
     def fuse(self, validations: Sequence[tuple], audits: Sequence[CelProgram]) -> CelProgram | None:

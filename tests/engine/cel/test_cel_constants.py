@@ -100,3 +100,16 @@ def test_keys_with_quotes_and_escapes_round_trip(store):
     for _ in range(2):
         assert program.evaluate(env.activation(object=POD)) == "yes"
     assert store.calls[("kyverno", 'we"ird\\name')] == 1
+
+
+def test_prepare_plans_without_evaluating_and_changes_no_result(env, store):
+    """CelEnvironment.prepare runs a program once on an activation without data (cel-cpp plans a
+    program on its first evaluation): nothing is looked up and later results are the same."""
+    programs = [env.compile(f"{SETTINGS}.data.limit == '8'", expect="bool"),
+                env.compile("size(variables.s.data) == 2", variables=[("s", SETTINGS)], expect="bool"),
+                env.compile("object.spec.containers.map(c, c.name)")]
+    for program in programs:
+        env.prepare(program)
+    assert store.calls == Counter()
+    activation = env.activation(object=POD)
+    assert [p.evaluate(activation) for p in programs] == [True, True, ["a"]]
