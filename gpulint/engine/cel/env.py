@@ -619,22 +619,23 @@ class CelEnvironment:
     def _fused_attempt(self, root: Node) -> tuple[CelProgram | None, bool]:
         """(the compiled program, or None; whether cel-cpp found it too deep). Too deep as written, the
         program is tried again with its long operator chains balanced (variables.rebalance)."""
+        program, deep = self._compile_fused(root)
+        if program is None and deep:
+            program, deep = self._compile_fused(V.rebalance(root))
+        return program, deep
+
+    def _compile_fused(self, root: Node) -> tuple[CelProgram | None, bool]:
         deep = False
-        for tree in (root, None):
-            if tree is None:
-                if not deep:
-                    break
-                tree = V.rebalance(root)
-            for candidate in (_swap_matches(tree), tree):
-                if candidate is None:
-                    continue
-                source = emit(candidate)
-                try:
-                    expr = self._compile_source(source)
-                except RuntimeError as error:
-                    deep = deep or "recursion" in str(error)
-                    continue
-                return self._fused_program(source, expr), deep
+        for candidate in (_swap_matches(root), root):
+            if candidate is None:
+                continue
+            source = emit(candidate)
+            try:
+                expr = self._compile_source(source)
+            except RuntimeError as error:
+                deep = deep or "recursion" in str(error)
+                continue
+            return self._fused_program(source, expr), deep
         return None, deep
 
     def export_cache(self) -> dict:

@@ -116,9 +116,8 @@ def constant_lookup(call: Call, args: list[str]) -> Node:
     """``resource.Get`` of literal arguments answers the same for every resource of a run: read it
     from ``CONSTANTS`` (filled once per run, converted once per activation, see env.py) when it is
     there, else make the call (a lookup that failed is left out, so its error is the call's own)."""
-    key = _lit_str(constant_key(args))
-    table = Ident(CONSTANTS)
-    return Cond(Binary("in", key, table), Index(table, _lit_str(constant_key(args))), call)
+    key = constant_key(args)
+    return Cond(Binary("in", _lit_str(key), Ident(CONSTANTS)), Index(Ident(CONSTANTS), _lit_str(key)), call)
 
 
 def constant_key(args: list[str]) -> str:
