@@ -40,6 +40,7 @@ class _Subject:
     request: Request
     view: Optional[PodView] = None
     activations: dict = field(default_factory=dict)
+    activation_for: Optional[Callable] = None  # allowed exceptions -> activation (Engine._activation)
 
 
 class Engine:
@@ -61,13 +62,17 @@ class Engine:
                     self._index.setdefault(key, []).append(policy)
         self._pod_policies = [p for p in policies if isinstance(p, ValidatingPolicy) and p.matches_pods()]
         self._order = {id(p): i for i, p in enumerate(policies)}
+        self._candidates: dict[tuple[str, str], list] = {}
         self.pruned: dict = {}  # id(object given to build_engine) -> (that object, it without nulls)
 
     def candidates(self, group: str, resource: str) -> list:
-        found = self._index.get((group, resource), []) + self._index.get(("*", resource), []) + self._any
-        if len(found) > 1:
-            unique = {id(p): p for p in found}
-            found = sorted(unique.values(), key=lambda p: self._order[id(p)])
+        found = self._candidates.get((group, resource))
+        if found is None:
+            found = self._index.get((group, resource), []) + self._index.get(("*", resource), []) + self._any
+            if len(found) > 1:
+                unique = {id(p): p for p in found}
+                found = sorted(unique.values(), key=lambda p: self._order[id(p)])
+            self._candidates[(group, resource)] = found
         return found
 
     def warm(self, resources: Iterable[Resource]) -> None:
@@ -115,16 +120,17 @@ class Engine:
 
     def _activation(self, subject: _Subject, allowed: Optional[dict]):
         key = None if allowed is None else repr(sorted(allowed.items()))
-        if key not in subject.activations:
+        found = subject.activations.get(key)
+        if found is None:
             req = subject.request
             namespace_object = self.options.namespace_object(req.namespace) if req.namespace else None
             obj = None if req.operation == "DELETE" else subject.obj
             old = subject.obj if req.operation in ("UPDATE", "DELETE") else None
-            subject.activations[key] = self.env.activation(
+            found = subject.activations[key] = self.env.activation(
                 object=obj, oldObject=old, request=self.request_object(req, subject.obj),
                 namespaceObject=namespace_object,
                 exceptions=allowed or {"allowedImages": [], "allowedValues": []})
-        return subject.activations[key]
+        return found
 
     # -- evaluation ----------------------------------------------------------------------------------
     def evaluate(self, resources: Iterable[Resource]) -> list[RuleResult]:
@@ -167,8 +173,10 @@ class Engine:
     def _run_unguarded(self, policy, subject: _Subject, only_original: bool) -> list[RuleResult]:
         if isinstance(policy, ValidatingPolicy):
             variants = policy.variants[:1] if only_original else None
-            responses = policy.evaluate(subject.request, lambda allowed: self._activation(subject, allowed),
-                                        self.options.namespace_labels, variants)
+            if subject.activation_for is None:
+                subject.activation_for = lambda allowed: self._activation(subject, allowed)
+            responses = policy.evaluate(subject.request, subject.activation_for, self.options.namespace_labels,
+                                        variants)
             return [self._vpol_result(policy, subject, r) for r in responses]
         return policy.evaluate_subject(self, subject)
 
