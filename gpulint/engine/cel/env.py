@@ -135,6 +135,10 @@ class CelProgram:
             r = v.plain_value()             # bool, or the error text for an error value
             if r is True or r is False:
                 return r
+        elif self.plain:
+            r = v.plain_value()             # a fused program's list, or the error text for an error value
+            if r.__class__ is list:
+                return r
         if v.type() == _ERROR:
             raise CelEvalError(translate_runtime(v.value()))
         try:
