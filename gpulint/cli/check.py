@@ -69,7 +69,9 @@ def check(  # the options: see check_run.OPTIONS, which must list the same
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, metavar="N",
                              help="Processes that load and evaluate the resources: 0 (default) uses every "
                                   "CPU for large inputs (more than 1 MB of files to load, more than 200 "
-                                  "resources to evaluate), 1 does all the work in this process."),
+                                  "resources to evaluate), 1 does all the work in this process (its memory "
+                                  "then grows by about 100 MB per 1,000 resources: worker processes are "
+                                  "replaced as they grow)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only findings: no summary, no progress bar."),
 ) -> int:
     from gpulint.cli.check_run import run
