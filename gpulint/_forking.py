@@ -169,12 +169,13 @@ def discard(children: Sequence[Optional[Child]]) -> None:
         _reap(child)
 
 
-def _reap(child: Child) -> None:
+def _reap(process) -> None:
+    """Wait for a stopped worker (a Child or a _Worker) so that it leaves no zombie."""
     try:
-        os.waitpid(child.pid, 0)
+        os.waitpid(process.pid, 0)
     except OSError:
         pass
-    child.reaped = True
+    process.reaped = True
 
 
 # -- tasks handed out on demand to a pool of workers (engine/parallel.py) -------------------------------
@@ -266,7 +267,7 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
                     for task in worker.busy:  # computed here below (a task that kills a worker
                         finished[task] = None  # is not handed to the next one)
                     worker.busy.clear()
-                    _wait(worker)  # its pipe closed: it has exited (no zombie until the end of the run)
+                    _reap(worker)  # its pipe closed: it has exited (no zombie until the end of the run)
                     if pending and not any(w.alive for w in workers):
                         spawn()
                     continue
@@ -297,21 +298,13 @@ def map_forked(fn: Callable[[int], object], count: int, jobs: int,
                     os.kill(worker.pid, signal.SIGTERM)
             except OSError:
                 pass
-            _wait(worker)
+            _reap(worker)
     for task in range(count):
         if not finished[task]:
             results[task] = then(fn(task))
             if done is not None:
                 done(task)
     return results
-
-
-def _wait(worker: _Worker) -> None:
-    try:
-        os.waitpid(worker.pid, 0)
-    except OSError:
-        pass
-    worker.reaped = True
 
 
 def _serve(fn: Callable[[int], object], tasks: int, results: int) -> None:
